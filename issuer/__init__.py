@@ -1,0 +1,36 @@
+"""Open Badges issuer server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the Flask application."""
+    from issuer import cli, context, errors
+    from issuer.api import bp as api_bp
+    from issuer.config import TEMPLATES_DIR, finalize_config, load_config
+    from issuer.extensions import db, migrate
+    from issuer.public import bp as public_bp
+
+    app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=None)
+    app.config.update(load_config())
+    if test_config:
+        app.config.update(test_config)
+    finalize_config(app.config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep id and openBadgeId first
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    context.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(public_bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,81 @@
+"""The API's JSON view of each object: its public id, openBadgeId and fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from issuer.models import Assertion, BadgeClass, Issuer, User
+from issuer.openbadges.ob2 import format_datetime
+from issuer.openbadges.urls import PublicUrls
+
+
+def issuer_json(issuer: Issuer, urls: PublicUrls) -> dict[str, Any]:
+    """Describe an issuer."""
+    return {
+        "id": str(issuer.id),
+        "openBadgeId": urls.issuer(issuer.id),
+        "name": issuer.name,
+        "url": issuer.url,
+        "email": issuer.email,
+        "description": issuer.description,
+        "image": urls.issuer_image(issuer.id) if issuer.image_id else None,
+        "created_at": format_datetime(issuer.created_at),
+    }
+
+
+def badge_json(badge: BadgeClass, urls: PublicUrls, award_count: int | None = None) -> dict[str, Any]:
+    """Describe a badge class."""
+    criteria: dict[str, str] = {}
+    if badge.criteria_narrative:
+        criteria["narrative"] = badge.criteria_narrative
+    if badge.criteria_url:
+        criteria["url"] = badge.criteria_url
+    data: dict[str, Any] = {
+        "id": str(badge.id),
+        "openBadgeId": urls.badge(badge.id),
+        "issuer": str(badge.issuer_id),
+        "name": badge.name,
+        "description": badge.description,
+        "image": urls.badge_image(badge.id),
+        "criteria": criteria,
+        "private": badge.private,
+        "tags": list(badge.tags),
+        "alignment": list(badge.alignment),
+        "expires_after_days": badge.expires_after_days,
+        "created_at": format_datetime(badge.created_at),
+        "updated_at": format_datetime(badge.updated_at),
+    }
+    if award_count is not None:
+        data["award_count"] = award_count
+    return data
+
+
+def award_json(award: Assertion, urls: PublicUrls) -> dict[str, Any]:
+    """Describe an award (assertion)."""
+    return {
+        "id": str(award.id),
+        "openBadgeId": urls.assertion(award.id),
+        "badge": str(award.badge_id),
+        "recipient": award.recipient_email,
+        "recipient_id": str(award.recipient_id),
+        "image": urls.badge_image(award.badge_id),
+        "issued_on": format_datetime(award.issued_on),
+        "expires": format_datetime(award.expires) if award.expires else None,
+        "narrative": award.narrative,
+        "evidence": list(award.evidence or []),
+        "revoked": award.revoked,
+        "revocation_reason": award.revocation_reason,
+        "revoked_at": format_datetime(award.revoked_at) if award.revoked_at else None,
+        "created_at": format_datetime(award.created_at),
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """Describe a user (never the password hash)."""
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "created_at": format_datetime(user.created_at),
+    }

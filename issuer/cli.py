@@ -1,0 +1,83 @@
+"""Command-line tools: ``flask --app wsgi init | users create | tokens create``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from issuer import context
+from issuer.extensions import db
+from issuer.services import users as user_service
+from issuer.services.errors import ServiceError
+from issuer.services.keystore import ensure_signing_key
+
+users_cli = AppGroup("users", help="Manage users.")
+tokens_cli = AppGroup("tokens", help="Manage API tokens.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(init_command)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
+
+
+@click.command("init")
+@click.option(
+    "--admin-email",
+    envvar="ISSUER_ADMIN_EMAIL",
+    default="admin@example.org",
+    show_default=True,
+    help="E-mail of the first admin, created only when there is no admin yet.",
+)
+def init_command(admin_email: str) -> None:
+    """Create or upgrade the database, create a signing key and the first admin if missing."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo("Database schema is up to date.")
+    key = ensure_signing_key(context.keystore())
+    if key is not None:
+        click.echo(f"Created signing key {key.kid} in {current_app.config['KEYS_DIR']}.")
+    try:
+        first = user_service.ensure_first_admin(admin_email)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    if first is None:
+        return
+    click.echo("")
+    click.echo("Created the first admin. These secrets are shown only once:")
+    click.echo(f"  login:     {first.user.email}")
+    click.echo(f"  password:  {first.password}")
+    click.echo(f"  API token: {first.token}")
+    click.echo("")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--admin", is_flag=True, help="Make the user an admin (default: learner).")
+@click.option("--password", default=None, help="Password for logging in (default: none).")
+def create_user(email: str, name: str, admin: bool, password: str | None) -> None:
+    """Create a user."""
+    try:
+        user = user_service.create_user(
+            email, name, role="admin" if admin else "learner", password=password
+        )
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+def create_token(email: str) -> None:
+    """Print a new API token for a user; it is stored hashed and shown only this once."""
+    try:
+        token = user_service.create_token(email)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(token)

@@ -1,0 +1,90 @@
+"""Configuration: defaults, the ISSUER_* environment, and checks of the values."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_KEYS_DIR = PROJECT_ROOT / "keys"
+SCHEMAS_DIR = PROJECT_ROOT / "schemas"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing or malformed."""
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the app configuration from ``ISSUER_*`` environment variables and defaults."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("ISSUER_DATA_DIR", str(DEFAULT_DATA_DIR)))
+    database_url = env.get("ISSUER_DATABASE_URL") or f"sqlite:///{data_dir / 'issuer.db'}"
+    return {
+        "DATA_DIR": data_dir,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": env.get("ISSUER_BASE_URL", "http://localhost:5000"),
+        "SECRET_KEY": env.get("ISSUER_SECRET_KEY"),
+        "KEYS_DIR": Path(env.get("ISSUER_KEYS_DIR", str(DEFAULT_KEYS_DIR))),
+        "MAX_IMAGE_BYTES": _int(env, "ISSUER_MAX_IMAGE_BYTES", 2 * 1024 * 1024),
+        # A 10,000-recipient award body with evidence and a 2 MiB image (base64) both fit.
+        "MAX_CONTENT_LENGTH": _int(env, "ISSUER_MAX_REQUEST_BYTES", 16 * 1024 * 1024),
+        "SCHEMAS_DIR": SCHEMAS_DIR,
+    }
+
+
+def finalize_config(config: dict[str, Any]) -> None:
+    """Normalise and check the merged configuration; raise ConfigError on bad values."""
+    base_url = str(config.get("BASE_URL") or "").rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"ISSUER_BASE_URL must be an http(s) origin such as https://badges.example.org, "
+            f"got {base_url!r}"
+        )
+    config["BASE_URL"] = base_url
+    uri = str(config["SQLALCHEMY_DATABASE_URI"])
+    if uri.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _persistent_secret(Path(config["DATA_DIR"]))
+    if int(config["MAX_IMAGE_BYTES"]) <= 0:
+        raise ConfigError("ISSUER_MAX_IMAGE_BYTES must be a positive number")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """Return a secret kept in the data folder, so sessions survive restarts and workers agree."""
+    path = data_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

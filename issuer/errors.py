@@ -1,0 +1,93 @@
+"""One error shape for the whole app: JSON ``{"error", "message"}`` or an HTML page."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from issuer.openbadges.schemas import SchemaValidationError
+from issuer.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Authentication is required.",
+    403: "You are not allowed to do this.",
+    404: "Nothing is published at this address.",
+    405: "This method is not allowed here.",
+    406: "No representation of this resource matches the Accept header.",
+    410: "This resource is gone.",
+    413: "The request body is too large.",
+    415: "Unsupported media type.",
+    500: "Something went wrong on our side; the error has been logged.",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(ServiceError, _handle_service)
+    app.register_error_handler(SchemaValidationError, _handle_schema)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+
+def wants_html() -> bool:
+    """Whether the client prefers an HTML page to JSON (never for the API)."""
+    if request.path.startswith("/api/"):
+        return False
+    best = request.accept_mimetypes.best_match(
+        ["application/ld+json", "application/json", "text/html"], default="application/ld+json"
+    )
+    return best == "text/html"
+
+
+def error_response(status: int, message: str | None = None, field: str | None = None) -> Response:
+    """Build an error response in the format the client asked for."""
+    message = message or _MESSAGES.get(status) or HTTP_STATUS_CODES.get(status, "Error")
+    title = HTTP_STATUS_CODES.get(status, "Error")
+    if wants_html():
+        response = Response(
+            render_template("errors/error.html", status=status, title=title, message=message),
+            status=status,
+            mimetype="text/html",
+        )
+    else:
+        body: dict[str, str] = {"error": title, "message": message}
+        if field:
+            body["field"] = field
+        response = jsonify(body)
+        response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if request.path.startswith("/public/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _handle_http(error: HTTPException) -> Response:
+    status = error.code or 500
+    description = error.description if error.description != type(error).description else None
+    response = error_response(status, description)
+    if error.response is not None and status == 405:
+        response.headers["Allow"] = error.response.headers.get("Allow", "")
+    elif status == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods or [])
+    return response
+
+
+def _handle_service(error: ServiceError) -> Response:
+    return error_response(error.status, error.message, error.field)
+
+
+def _handle_schema(error: SchemaValidationError) -> Response:
+    return error_response(400, str(error), error.field)
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(InternalServerError.code)

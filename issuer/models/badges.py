@@ -1,0 +1,94 @@
+"""Issuers, badge classes, their images and the assertions (awards) made from them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from issuer.extensions import db
+from issuer.models.types import UTCDateTime, utcnow
+from issuer.models.users import User
+
+
+class Image(db.Model):
+    """An uploaded, checked PNG or SVG image, stored byte for byte."""
+
+    __tablename__ = "images"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    media_type: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Issuer(db.Model):
+    """An organisation that issues badges (an Open Badges issuer Profile)."""
+
+    __tablename__ = "issuers"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(2048))
+    email: Mapped[str] = mapped_column(String(320))
+    description: Mapped[str | None] = mapped_column(Text)
+    image_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("images.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    image: Mapped[Image | None] = relationship()
+    badges: Mapped[list[BadgeClass]] = relationship(back_populates="issuer")
+
+
+class BadgeClass(db.Model):
+    """A badge that can be awarded: what it is, who issues it and how to earn it."""
+
+    __tablename__ = "badge_classes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text)
+    image_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("images.id"))
+    criteria_narrative: Mapped[str | None] = mapped_column(Text)
+    criteria_url: Mapped[str | None] = mapped_column(String(2048))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    alignment: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    private: Mapped[bool] = mapped_column(default=False)
+    expires_after_days: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    issuer: Mapped[Issuer] = relationship(back_populates="badges")
+    image: Mapped[Image] = relationship()
+
+
+class Assertion(db.Model):
+    """One award of a badge to one recipient."""
+
+    __tablename__ = "assertions"
+    __table_args__ = (
+        Index("ix_assertions_badge_recipient", "badge_id", "recipient_id"),
+        Index("ix_assertions_badge_created", "badge_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    badge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("badge_classes.id"))
+    recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    # The address as it was when awarded: the hosted identity hash must never change.
+    recipient_email: Mapped[str] = mapped_column(String(320))
+    salt: Mapped[str] = mapped_column(String(64))
+    issued_on: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    narrative: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    revoked: Mapped[bool] = mapped_column(default=False)
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    badge: Mapped[BadgeClass] = relationship()
+    recipient: Mapped[User] = relationship()

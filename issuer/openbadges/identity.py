@@ -1,0 +1,33 @@
+"""Recipient identities: e-mail normalisation and salted identity hashes (OB 2.0 section 1.5)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+
+
+class InvalidEmailError(ValueError):
+    """An e-mail address is not valid; str(error) says why."""
+
+
+def normalize_email(raw: str) -> str:
+    """Return the address trimmed and lower-cased, after checking that it is a valid address."""
+    candidate = raw.strip().lower()
+    try:
+        validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidEmailError(f"{raw!r} is not a valid e-mail address: {error}") from None
+    return candidate
+
+
+def new_salt() -> str:
+    """Return a fresh random salt for one assertion's identity hash."""
+    return secrets.token_hex(16)
+
+
+def hash_identity(identity: str, salt: str) -> str:
+    """Return the OB 2.0 IdentityHash ``sha256$<hex>`` of identity followed by salt."""
+    digest = hashlib.sha256((identity + salt).encode("utf-8")).hexdigest()
+    return f"sha256${digest}"

@@ -1,0 +1,142 @@
+"""JSON Schema validation of request bodies and documents against the files in ``schemas/``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+
+from issuer.openbadges.identity import InvalidEmailError, normalize_email
+
+
+class SchemaValidationError(ValueError):
+    """A value does not match its schema; ``field`` names the offending field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _check_email(value: object) -> bool:
+    if isinstance(value, str):
+        normalize_email(value)
+    return True
+
+
+def _check_datetime(value: object) -> bool:
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("a timezone is required (for example 2024-05-01T12:00:00Z)")
+    return True
+
+
+def _check_uri(value: object) -> bool:
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+            raise ValueError("an absolute http(s) URL is required")
+    return True
+
+
+FORMAT_CHECKER = FormatChecker(formats=())
+FORMAT_CHECKER.checks("email", raises=InvalidEmailError)(_check_email)
+FORMAT_CHECKER.checks("date-time", raises=ValueError)(_check_datetime)
+FORMAT_CHECKER.checks("uri", raises=ValueError)(_check_uri)
+
+
+class SchemaRegistry:
+    """Loads every ``*.json`` schema under a folder and validates instances by schema name."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._schemas: dict[str, dict[str, Any]] = {}
+        resources = []
+        for path in sorted(root.rglob("*.json")):
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            name = path.relative_to(root).with_suffix("").as_posix()
+            self._schemas[name] = schema
+            if "$id" in schema:
+                resources.append((schema["$id"], Resource.from_contents(schema)))
+        registry: Registry[Any] = Registry().with_resources(resources)
+        self._validators = {
+            name: Draft202012Validator(schema, registry=registry, format_checker=FORMAT_CHECKER)
+            for name, schema in self._schemas.items()
+        }
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """Return the schema called name (its path under the root, without ``.json``)."""
+        return self._schemas[name]
+
+    def names(self) -> Iterable[str]:
+        """Return the names of every loaded schema."""
+        return self._schemas.keys()
+
+    def validate(self, name: str, instance: object) -> None:
+        """Raise SchemaValidationError naming the bad field when instance breaks schema name."""
+        error = best_match(self._validators[name].iter_errors(instance))
+        if error is not None:
+            raise _describe(error)
+
+
+def _describe(error: ValidationError) -> SchemaValidationError:
+    path = _format_path(error.absolute_path)
+    if error.validator == "required":
+        missing = next(
+            (p for p in error.validator_value if p not in error.instance), error.validator_value[0]
+        )
+        field = f"{path}.{missing}" if path else str(missing)
+        return SchemaValidationError(f"{field} is required", field)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in allowed)
+        field = f"{path}.{unknown[0]}" if path else unknown[0]
+        return SchemaValidationError(f"{field} is not a known field", field)
+    where = path or "body"
+    if error.validator == "type":
+        expected = error.validator_value
+        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
+        got = _json_type(error.instance)
+        return SchemaValidationError(f"{where} must be of type {expected_text}, not {got}", path)
+    if error.validator == "format" and error.cause is not None:
+        return SchemaValidationError(f"{where}: {error.cause}", path)
+    if error.validator == "maxItems":
+        return SchemaValidationError(
+            f"{where} may hold at most {error.validator_value} items, "
+            f"got {len(error.instance)}",
+            path,
+        )
+    if error.validator == "minItems":
+        return SchemaValidationError(
+            f"{where} needs at least {error.validator_value} item(s)", path
+        )
+    message = str(error.schema.get("errorMessage") or error.message)
+    return SchemaValidationError(f"{where}: {message}", path)
+
+
+def _format_path(parts: Iterable[Any]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

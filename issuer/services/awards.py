@@ -1,0 +1,193 @@
+"""Awards: give a badge to many recipients at once, list, find and revoke assertions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import func, insert, select
+
+from issuer.extensions import db
+from issuer.models import Assertion, User
+from issuer.models.types import utcnow
+from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
+from issuer.services.badges import get_badge
+from issuer.services.errors import InvalidInputError, NotFoundError
+from issuer.services.users import default_name
+
+# Keeps IN (...) lists well under every database's bound-parameter limit.
+CHUNK = 500
+T = TypeVar("T")
+# Clocks differ a little between the caller and us; a timestamp this far ahead is still "now".
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class AwardRequest:
+    """What to award: recipients (e-mail addresses) and the details shared by every award."""
+
+    recipients: Sequence[str]
+    narrative: str | None = None
+    evidence: list[dict[str, str]] = field(default_factory=list)
+    issued_on: datetime | None = None
+    expires: datetime | None = None
+    allow_duplicate: bool = False
+
+
+@dataclass
+class AwardOutcome:
+    """The awards for a request, in recipient order, and how many of them are new."""
+
+    awards: list[Assertion]
+    created: int
+    existing: int
+
+
+def award_badge(badge_id: uuid.UUID, request: AwardRequest) -> AwardOutcome:
+    """Award a badge to every recipient; all or nothing, existing awards reused."""
+    badge = get_badge(badge_id)
+    emails = _normalized_recipients(request.recipients)
+    now = utcnow()
+    issued_on = request.issued_on or now
+    if issued_on > now + CLOCK_SKEW:
+        raise InvalidInputError("issued_on may not be in the future", "issued_on")
+    expires = request.expires
+    if expires is None and badge.expires_after_days:
+        expires = issued_on + timedelta(days=badge.expires_after_days)
+    if expires is not None and expires <= issued_on:
+        raise InvalidInputError("expires must be later than issued_on", "expires")
+
+    user_ids = _ensure_learners(emails, now)
+    held: dict[uuid.UUID, Assertion] = {}
+    if not request.allow_duplicate:
+        held = _current_awards(badge_id, list(user_ids.values()))
+
+    rows = []
+    for email in emails:
+        if user_ids[email] in held:
+            continue
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "badge_id": badge_id,
+                "recipient_id": user_ids[email],
+                "recipient_email": email,
+                "salt": new_salt(),
+                "issued_on": issued_on,
+                "expires": expires,
+                "narrative": request.narrative or None,
+                "evidence": request.evidence,
+                "revoked": False,
+                "created_at": now,
+            }
+        )
+    if rows:
+        db.session.execute(insert(Assertion), rows)
+    created = {row["id"] for row in rows}
+    loaded = {a.id: a for a in _load(list(created))}
+    by_recipient = {row["recipient_id"]: loaded[row["id"]] for row in rows}
+    awards = [held.get(user_ids[e]) or by_recipient[user_ids[e]] for e in emails]
+    return AwardOutcome(awards=awards, created=len(rows), existing=len(emails) - len(rows))
+
+
+def get_assertion(assertion_id: uuid.UUID) -> Assertion:
+    """Return an assertion by id or raise NotFoundError."""
+    assertion = db.session.get(Assertion, assertion_id)
+    if assertion is None:
+        raise NotFoundError(f"no assertion with id {assertion_id}")
+    return assertion
+
+
+def list_awards(badge_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[Assertion], int]:
+    """Return one page of a badge's awards, newest first, and the total count."""
+    get_badge(badge_id)
+    total = db.session.scalar(
+        select(func.count()).select_from(Assertion).where(Assertion.badge_id == badge_id)
+    )
+    awards = db.session.scalars(
+        select(Assertion)
+        .where(Assertion.badge_id == badge_id)
+        .order_by(Assertion.created_at.desc(), Assertion.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(awards), total or 0
+
+
+def revoke_assertion(assertion_id: uuid.UUID, reason: str) -> Assertion:
+    """Revoke an award with a reason; revoking again keeps the first reason and time."""
+    assertion = get_assertion(assertion_id)
+    if not assertion.revoked:
+        assertion.revoked = True
+        assertion.revocation_reason = reason.strip()
+        assertion.revoked_at = utcnow()
+        db.session.flush()
+    return assertion
+
+
+def _normalized_recipients(recipients: Sequence[str]) -> list[str]:
+    emails: dict[str, None] = {}
+    for index, raw in enumerate(recipients):
+        try:
+            emails[normalize_email(raw)] = None
+        except InvalidEmailError as error:
+            raise InvalidInputError(f"recipients[{index}]: {error}", f"recipients[{index}]") from None
+    if not emails:
+        raise InvalidInputError("recipients needs at least one e-mail address", "recipients")
+    return list(emails)
+
+
+def _ensure_learners(emails: list[str], now: datetime) -> dict[str, uuid.UUID]:
+    """Return the user id of every address, creating learner accounts for unknown ones."""
+    found: dict[str, uuid.UUID] = {}
+    for chunk in _chunks(emails):
+        rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))
+        found.update({email: user_id for email, user_id in rows})
+    missing = [
+        {
+            "id": uuid.uuid4(),
+            "email": email,
+            "name": default_name(email),
+            "role": "learner",
+            "created_at": now,
+        }
+        for email in emails
+        if email not in found
+    ]
+    if missing:
+        db.session.execute(insert(User), missing)
+        found.update((row["email"], row["id"]) for row in missing)
+    return found
+
+
+def _current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Assertion]:
+    """Return each recipient's oldest unrevoked award of this badge."""
+    held: dict[uuid.UUID, Assertion] = {}
+    for chunk in _chunks(user_ids):
+        awards = db.session.scalars(
+            select(Assertion)
+            .where(
+                Assertion.badge_id == badge_id,
+                Assertion.recipient_id.in_(chunk),
+                Assertion.revoked.is_(False),
+            )
+            .order_by(Assertion.created_at.desc())
+        )
+        for award in awards:
+            held[award.recipient_id] = award  # oldest last, so it wins
+    return held
+
+
+def _load(ids: list[uuid.UUID]) -> Iterator[Assertion]:
+    for chunk in _chunks(ids):
+        yield from db.session.scalars(
+            select(Assertion).where(Assertion.id.in_(chunk))
+        )
+
+
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]

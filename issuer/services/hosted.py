@@ -1,0 +1,153 @@
+"""The public, hosted Open Badges documents and images, built from the stored records."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, undefer
+
+from issuer.extensions import db
+from issuer.models import Assertion, BadgeClass, Image, Issuer
+from issuer.openbadges import ob2
+from issuer.openbadges.urls import PublicUrls
+from issuer.services.errors import NotFoundError
+
+_ASSERTION_COLUMNS = select(
+    Assertion.badge_id,
+    Assertion.recipient_email,
+    Assertion.salt,
+    Assertion.issued_on,
+    Assertion.expires,
+    Assertion.narrative,
+    Assertion.evidence,
+    Assertion.revoked,
+    Assertion.revocation_reason,
+)
+
+
+@dataclass(frozen=True)
+class HostedAssertion:
+    """An assertion's public document; a revoked one carries only the revocation."""
+
+    document: dict[str, Any]
+    revoked: bool
+
+
+def profile_document(issuer: Issuer, urls: PublicUrls) -> dict[str, Any]:
+    """Build the OB 2.0 issuer Profile of an issuer."""
+    return ob2.build_profile(
+        ob2.ProfileData(
+            id=urls.issuer(issuer.id),
+            name=issuer.name,
+            url=issuer.url,
+            email=issuer.email,
+            description=issuer.description,
+            image=urls.issuer_image(issuer.id) if issuer.image_id else None,
+        )
+    )
+
+
+def badge_document(badge: BadgeClass, urls: PublicUrls) -> dict[str, Any]:
+    """Build the OB 2.0 BadgeClass of a badge."""
+    return ob2.build_badge_class(
+        ob2.BadgeClassData(
+            id=urls.badge(badge.id),
+            issuer=urls.issuer(badge.issuer_id),
+            name=badge.name,
+            description=badge.description,
+            image=urls.badge_image(badge.id),
+            criteria_narrative=badge.criteria_narrative,
+            criteria_url=badge.criteria_url,
+            tags=badge.tags,
+            alignment=badge.alignment,
+        )
+    )
+
+
+def assertion_document(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAssertion:
+    """Build an assertion's hosted document with one narrow query (the hottest public path)."""
+    row = db.session.execute(_ASSERTION_COLUMNS.where(Assertion.id == assertion_id)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no assertion with id {assertion_id}")
+    url = urls.assertion(assertion_id)
+    if row.revoked:
+        return HostedAssertion(ob2.build_revoked_assertion(url, row.revocation_reason), True)
+    document = ob2.build_assertion(
+        ob2.AssertionData(
+            id=url,
+            badge=urls.badge(row.badge_id),
+            recipient_email=row.recipient_email,
+            salt=row.salt,
+            issued_on=row.issued_on,
+            expires=row.expires,
+            narrative=row.narrative,
+            evidence=row.evidence or (),
+        )
+    )
+    return HostedAssertion(document, False)
+
+
+def get_issuer_with_badges(issuer_id: uuid.UUID) -> tuple[Issuer, list[BadgeClass]]:
+    """Return an issuer and its public (never private) badges, for its public page."""
+    issuer = db.session.get(Issuer, issuer_id)
+    if issuer is None:
+        raise NotFoundError(f"no issuer with id {issuer_id}")
+    badges = db.session.scalars(
+        select(BadgeClass)
+        .where(BadgeClass.issuer_id == issuer_id, BadgeClass.private.is_(False))
+        .order_by(BadgeClass.name, BadgeClass.id)
+    ).all()
+    return issuer, list(badges)
+
+
+def get_badge_with_issuer(badge_id: uuid.UUID) -> BadgeClass:
+    """Return a badge with its issuer loaded, for its public page and document."""
+    badge = db.session.scalars(
+        select(BadgeClass).where(BadgeClass.id == badge_id).options(joinedload(BadgeClass.issuer))
+    ).one_or_none()
+    if badge is None:
+        raise NotFoundError(f"no badge with id {badge_id}")
+    return badge
+
+
+def get_assertion_for_page(assertion_id: uuid.UUID) -> Assertion:
+    """Return an assertion with its badge, issuer and recipient loaded, for its HTML page."""
+    assertion = db.session.scalars(
+        select(Assertion)
+        .where(Assertion.id == assertion_id)
+        .options(
+            joinedload(Assertion.badge).joinedload(BadgeClass.issuer),
+            joinedload(Assertion.recipient),
+        )
+    ).one_or_none()
+    if assertion is None:
+        raise NotFoundError(f"no assertion with id {assertion_id}")
+    return assertion
+
+
+def badge_image(badge_id: uuid.UUID) -> Image:
+    """Return the image of a badge."""
+    image = db.session.scalars(
+        select(Image).join(BadgeClass, BadgeClass.image_id == Image.id).where(
+            BadgeClass.id == badge_id
+        ).options(undefer(Image.data))
+    ).one_or_none()
+    if image is None:
+        raise NotFoundError(f"no badge with id {badge_id}")
+    return image
+
+
+def issuer_image(issuer_id: uuid.UUID) -> Image:
+    """Return the image of an issuer (NotFoundError when it has none)."""
+    image = db.session.scalars(
+        select(Image)
+        .join(Issuer, Issuer.image_id == Image.id)
+        .where(Issuer.id == issuer_id)
+        .options(undefer(Image.data))
+    ).one_or_none()
+    if image is None:
+        raise NotFoundError(f"no image for issuer {issuer_id}")
+    return image
