@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from issuer import context
@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     show_default=True,
     help="E-mail of the first admin, created only when there is no admin yet.",
 )
+@with_appcontext
 def init_command(admin_email: str) -> None:
     """Create or upgrade the database, create a signing key and the first admin if missing."""
     upgrade(directory=current_app.extensions["migrate"].directory)

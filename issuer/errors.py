@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 from issuer.openbadges.schemas import SchemaValidationError
@@ -73,10 +73,8 @@ def _handle_http(error: HTTPException) -> Response:
     status = error.code or 500
     description = error.description if error.description != type(error).description else None
     response = error_response(status, description)
-    if error.response is not None and status == 405:
-        response.headers["Allow"] = error.response.headers.get("Allow", "")
-    elif status == 405 and getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods or [])
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 

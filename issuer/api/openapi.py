@@ -43,7 +43,7 @@ def build_openapi(registry: SchemaRegistry, *, server: str) -> dict[str, Any]:
             "description": (
                 "Create issuers and badges, award them, revoke awards. Every call needs an "
                 "admin's API token (`flask --app wsgi tokens create EMAIL`). Errors always have "
-                "the shape `{\"error\", \"message\"}`, plus `field` when one field is at fault."
+                'the shape `{"error", "message"}`, plus `field` when one field is at fault.'
             ),
         },
         "servers": [{"url": server.removesuffix("/openapi.json")}],
@@ -63,13 +63,22 @@ def _paths() -> dict[str, Any]:
                 "operationId": "getOpenapi",
                 "summary": "This description (no token needed)",
                 "security": [],
-                "responses": {"200": {"description": "The OpenAPI document",
-                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
             }
         },
         "/issuers": {
-            "post": _op("createIssuer", "Create an issuer", body="IssuerCreate",
-                        ok=("201", "Issuer"), errors=("400", "413", "415")),
+            "post": _op(
+                "createIssuer",
+                "Create an issuer",
+                body="IssuerCreate",
+                ok=("201", "Issuer"),
+                errors=("400", "413", "415"),
+            ),
             "get": _op("listIssuers", "List issuers", ok=("200", "IssuerList")),
         },
         "/issuers/{issuer_id}": {
@@ -77,16 +86,27 @@ def _paths() -> dict[str, Any]:
             "get": _op("getIssuer", "Show an issuer", ok=("200", "Issuer"), errors=("404",)),
         },
         "/badges": {
-            "post": _op("createBadge", "Create a badge", body="BadgeCreate",
-                        ok=("201", "Badge"), errors=("400", "413", "415")),
-            "get": _op("listBadges", "List every badge, private ones included",
-                       ok=("200", "BadgeList")),
+            "post": _op(
+                "createBadge",
+                "Create a badge",
+                body="BadgeCreate",
+                ok=("201", "Badge"),
+                errors=("400", "413", "415"),
+            ),
+            "get": _op(
+                "listBadges", "List every badge, private ones included", ok=("200", "BadgeList")
+            ),
         },
         "/badges/{badge_id}": {
             "parameters": [_path_param("badge_id")],
             "get": _op("getBadge", "Show a badge", ok=("200", "Badge"), errors=("404",)),
-            "patch": _op("updateBadge", "Change a badge", body="BadgeUpdate",
-                         ok=("200", "Badge"), errors=("400", "404", "413", "415")),
+            "patch": _op(
+                "updateBadge",
+                "Change a badge",
+                body="BadgeUpdate",
+                ok=("200", "Badge"),
+                errors=("400", "404", "413", "415"),
+            ),
         },
         "/badges/{badge_id}/awards": {
             "parameters": [_path_param("badge_id")],
@@ -101,10 +121,14 @@ def _paths() -> dict[str, Any]:
                 errors=("400", "404", "413", "415"),
             ),
             "get": _op(
-                "listAwards", "List a badge's awards, newest first",
-                ok=("200", "AwardPage"), errors=("400", "404"),
-                params=[_query_param("page", "Page number, from 1"),
-                        _query_param("per_page", "Awards per page, 1 to 500 (default 50)")],
+                "listAwards",
+                "List a badge's awards, newest first",
+                ok=("200", "AwardPage"),
+                errors=("400", "404"),
+                params=[
+                    _query_param("page", "Page number, from 1"),
+                    _query_param("per_page", "Awards per page, 1 to 500 (default 50)"),
+                ],
             ),
         },
         "/assertions/{assertion_id}": {
@@ -117,19 +141,35 @@ def _paths() -> dict[str, Any]:
                 "revokeAssertion",
                 "Revoke an award; its hosted document answers 410 from then on. Revoking "
                 "again keeps the first reason.",
-                body="Revoke", ok=("200", "Award"), errors=("400", "404", "415"),
+                body="Revoke",
+                ok=("200", "Award"),
+                errors=("400", "404", "415"),
             ),
         },
         "/users": {
-            "post": _op("createUser", "Create a user", body="UserCreate",
-                        ok=("201", "User"), errors=("400", "409", "415")),
+            "post": _op(
+                "createUser",
+                "Create a user",
+                body="UserCreate",
+                ok=("201", "User"),
+                errors=("400", "409", "415"),
+            ),
             "get": _op(
-                "listUsers", "Find a user by e-mail, or list users a page at a time",
-                ok=("200", "UserList"), errors=("400",),
-                params=[{"name": "email", "in": "query", "required": False,
-                         "schema": {"type": "string"}, "description": "Exact e-mail address"},
-                        _query_param("page", "Page number, from 1"),
-                        _query_param("per_page", "Users per page, 1 to 500 (default 50)")],
+                "listUsers",
+                "Find a user by e-mail, or list users a page at a time",
+                ok=("200", "UserList"),
+                errors=("400",),
+                params=[
+                    {
+                        "name": "email",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "Exact e-mail address",
+                    },
+                    _query_param("page", "Page number, from 1"),
+                    _query_param("per_page", "Users per page, 1 to 500 (default 50)"),
+                ],
             ),
         },
     }
@@ -176,13 +216,22 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "string", "format": "uuid"}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
 
 
 def _query_param(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False,
-            "schema": {"type": "integer", "minimum": 1}, "description": description}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1},
+        "description": description,
+    }
 
 
 def _strip(schema: dict[str, Any]) -> dict[str, Any]:

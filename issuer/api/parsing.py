@@ -21,8 +21,11 @@ def json_body(schema_name: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         abort(400, "the request body is not UTF-8 text")
     except json.JSONDecodeError as error:
-        abort(400, f"the request body is not valid JSON: {error.msg} at line {error.lineno} "
-                   f"column {error.colno}")
+        abort(
+            400,
+            f"the request body is not valid JSON: {error.msg} at line {error.lineno} "
+            f"column {error.colno}",
+        )
     if not isinstance(body, dict):
         abort(400, "the request body must be a JSON object")
     context.schemas().validate(f"api/{schema_name}", body)

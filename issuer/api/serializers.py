@@ -23,7 +23,9 @@ def issuer_json(issuer: Issuer, urls: PublicUrls) -> dict[str, Any]:
     }
 
 
-def badge_json(badge: BadgeClass, urls: PublicUrls, award_count: int | None = None) -> dict[str, Any]:
+def badge_json(
+    badge: BadgeClass, urls: PublicUrls, award_count: int | None = None
+) -> dict[str, Any]:
     """Describe a badge class."""
     criteria: dict[str, str] = {}
     if badge.criteria_narrative:

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from issuer.extensions import db
+from issuer.extensions import Base
 from issuer.models.types import UTCDateTime, utcnow
 from issuer.models.users import User
 
 
-class Image(db.Model):
+class Image(Base):
     """An uploaded, checked PNG or SVG image, stored byte for byte."""
 
     __tablename__ = "images"
@@ -26,7 +26,7 @@ class Image(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Issuer(db.Model):
+class Issuer(Base):
     """An organisation that issues badges (an Open Badges issuer Profile)."""
 
     __tablename__ = "issuers"
@@ -43,7 +43,7 @@ class Issuer(db.Model):
     badges: Mapped[list[BadgeClass]] = relationship(back_populates="issuer")
 
 
-class BadgeClass(db.Model):
+class BadgeClass(Base):
     """A badge that can be awarded: what it is, who issues it and how to earn it."""
 
     __tablename__ = "badge_classes"
@@ -66,7 +66,7 @@ class BadgeClass(db.Model):
     image: Mapped[Image] = relationship()
 
 
-class Assertion(db.Model):
+class Assertion(Base):
     """One award of a badge to one recipient."""
 
     __tablename__ = "assertions"

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from issuer.extensions import db
+from issuer.extensions import Base
 from issuer.models.types import UTCDateTime, utcnow
 
 ROLES = ("admin", "learner")
 
 
-class User(db.Model):
+class User(Base):
     """A person: an admin who runs the issuer, or a learner who receives badges."""
 
     __tablename__ = "users"
@@ -34,7 +34,7 @@ class User(db.Model):
         return self.role == "admin"
 
 
-class ApiToken(db.Model):
+class ApiToken(Base):
     """An API bearer token; only its SHA-256 digest is stored."""
 
     __tablename__ = "api_tokens"

@@ -1,1 +1,4 @@
-"""The pure Open Badges domain: documents, identity hashing, keys, images, schemas (no Flask, no database)."""
+"""The pure Open Badges domain: documents, identities, keys, images, schemas.
+
+Nothing here imports Flask or the database: plain values in, plain values out.
+"""

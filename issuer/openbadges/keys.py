@@ -27,9 +27,11 @@ def public_key_pem(private_pem: bytes) -> str:
     key = serialization.load_pem_private_key(private_pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("only RSA signing keys are supported")
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
 
 
 def key_id(public_pem: str) -> str:

@@ -88,36 +88,36 @@ class SchemaRegistry:
 
 def _describe(error: ValidationError) -> SchemaValidationError:
     path = _format_path(error.absolute_path)
+    instance: Any = error.instance
+    schema: Any = error.schema
+    value: Any = error.validator_value
     if error.validator == "required":
-        missing = next(
-            (p for p in error.validator_value if p not in error.instance), error.validator_value[0]
-        )
+        missing = next((p for p in value if p not in instance), value[0])
         field = f"{path}.{missing}" if path else str(missing)
         return SchemaValidationError(f"{field} is required", field)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        unknown = sorted(k for k in error.instance if k not in allowed)
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = set(schema.get("properties", {}))
+        unknown = sorted(k for k in instance if k not in allowed)
         field = f"{path}.{unknown[0]}" if path else unknown[0]
         return SchemaValidationError(f"{field} is not a known field", field)
     where = path or "body"
     if error.validator == "type":
-        expected = error.validator_value
+        expected = value
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
-        got = _json_type(error.instance)
+        got = _json_type(instance)
         return SchemaValidationError(f"{where} must be of type {expected_text}, not {got}", path)
     if error.validator == "format" and error.cause is not None:
         return SchemaValidationError(f"{where}: {error.cause}", path)
     if error.validator == "maxItems":
         return SchemaValidationError(
-            f"{where} may hold at most {error.validator_value} items, "
-            f"got {len(error.instance)}",
+            f"{where} may hold at most {value} items, got {len(instance)}",
             path,
         )
     if error.validator == "minItems":
         return SchemaValidationError(
-            f"{where} needs at least {error.validator_value} item(s)", path
+            f"{where} needs at least {value} item(s)", path
         )
-    message = str(error.schema.get("errorMessage") or error.message)
+    message = str(schema.get("errorMessage") or error.message)
     return SchemaValidationError(f"{where}: {message}", path)
 
 

@@ -42,9 +42,12 @@ def image_response(data: bytes, media_type: str, sha256: str) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     if media_type == "image/svg+xml":
         # An SVG opened directly must not run anything, even if a check were ever missed.
-        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'"
+        )
     response.set_etag(sha256)
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 def prefers_html(force_json: bool) -> bool:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select
 
@@ -65,15 +65,18 @@ def award_badge(badge_id: uuid.UUID, request: AwardRequest) -> AwardOutcome:
     if not request.allow_duplicate:
         held = _current_awards(badge_id, list(user_ids.values()))
 
-    rows = []
+    new_ids: dict[uuid.UUID, uuid.UUID] = {}  # recipient id -> new assertion id
+    rows: list[dict[str, Any]] = []
     for email in emails:
-        if user_ids[email] in held:
+        recipient_id = user_ids[email]
+        if recipient_id in held or recipient_id in new_ids:
             continue
+        new_ids[recipient_id] = uuid.uuid4()
         rows.append(
             {
-                "id": uuid.uuid4(),
+                "id": new_ids[recipient_id],
                 "badge_id": badge_id,
-                "recipient_id": user_ids[email],
+                "recipient_id": recipient_id,
                 "recipient_email": email,
                 "salt": new_salt(),
                 "issued_on": issued_on,
@@ -86,10 +89,8 @@ def award_badge(badge_id: uuid.UUID, request: AwardRequest) -> AwardOutcome:
         )
     if rows:
         db.session.execute(insert(Assertion), rows)
-    created = {row["id"] for row in rows}
-    loaded = {a.id: a for a in _load(list(created))}
-    by_recipient = {row["recipient_id"]: loaded[row["id"]] for row in rows}
-    awards = [held.get(user_ids[e]) or by_recipient[user_ids[e]] for e in emails]
+    loaded = {a.id: a for a in _load(list(new_ids.values()))}
+    awards = [held.get(user_ids[e]) or loaded[new_ids[user_ids[e]]] for e in emails]
     return AwardOutcome(awards=awards, created=len(rows), existing=len(emails) - len(rows))
 
 
@@ -134,7 +135,9 @@ def _normalized_recipients(recipients: Sequence[str]) -> list[str]:
         try:
             emails[normalize_email(raw)] = None
         except InvalidEmailError as error:
-            raise InvalidInputError(f"recipients[{index}]: {error}", f"recipients[{index}]") from None
+            raise InvalidInputError(
+                f"recipients[{index}]: {error}", f"recipients[{index}]"
+            ) from None
     if not emails:
         raise InvalidInputError("recipients needs at least one e-mail address", "recipients")
     return list(emails)
@@ -146,7 +149,7 @@ def _ensure_learners(emails: list[str], now: datetime) -> dict[str, uuid.UUID]:
     for chunk in _chunks(emails):
         rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))
         found.update({email: user_id for email, user_id in rows})
-    missing = [
+    missing: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "email": email,
@@ -159,7 +162,7 @@ def _ensure_learners(emails: list[str], now: datetime) -> dict[str, uuid.UUID]:
     ]
     if missing:
         db.session.execute(insert(User), missing)
-        found.update((row["email"], row["id"]) for row in missing)
+        found.update({row["email"]: row["id"] for row in missing})
     return found
 
 
@@ -183,9 +186,7 @@ def _current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid
 
 def _load(ids: list[uuid.UUID]) -> Iterator[Assertion]:
     for chunk in _chunks(ids):
-        yield from db.session.scalars(
-            select(Assertion).where(Assertion.id.in_(chunk))
-        )
+        yield from db.session.scalars(select(Assertion).where(Assertion.id.in_(chunk)))
 
 
 def _chunks(items: list[T]) -> Iterator[list[T]]:

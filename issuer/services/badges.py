@@ -86,7 +86,7 @@ def count_awards(badge_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
         .where(Assertion.badge_id.in_(badge_ids), Assertion.revoked.is_(False))
         .group_by(Assertion.badge_id)
     )
-    return {badge_id: count for badge_id, count in rows.tuples()}
+    return {badge_id: count for badge_id, count in rows}
 
 
 def _apply(badge: BadgeClass, fields: dict[str, Any]) -> None:

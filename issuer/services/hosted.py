@@ -131,9 +131,10 @@ def get_assertion_for_page(assertion_id: uuid.UUID) -> Assertion:
 def badge_image(badge_id: uuid.UUID) -> Image:
     """Return the image of a badge."""
     image = db.session.scalars(
-        select(Image).join(BadgeClass, BadgeClass.image_id == Image.id).where(
-            BadgeClass.id == badge_id
-        ).options(undefer(Image.data))
+        select(Image)
+        .join(BadgeClass, BadgeClass.image_id == Image.id)
+        .where(BadgeClass.id == badge_id)
+        .options(undefer(Image.data))
     ).one_or_none()
     if image is None:
         raise NotFoundError(f"no badge with id {badge_id}")

@@ -15,7 +15,7 @@ from issuer.models import ApiToken, User
 from issuer.openbadges.identity import InvalidEmailError, normalize_email
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 
-TOKEN_PREFIX = "obi_"
+TOKEN_PREFIX = "obi_"  # noqa: S105  (a visible prefix, so leaked tokens are easy to spot)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,146 @@
+"""Shared fixtures: an app on a migrated temporary database, API clients, test images."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from issuer.extensions import db
+from issuer.openbadges.keys import generate_private_key_pem
+from issuer.services.keystore import MemoryKeyStore
+from tests.support import ApiClient, build_app, data_uri, make_token, png_bytes
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database: ISSUER_TEST_DATABASE_URL (PostgreSQL in CI) or a temporary SQLite file."""
+    url = os.environ.get("ISSUER_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'issuer-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def keystore() -> MemoryKeyStore:
+    """Signing keys generated once per session, in memory only."""
+    store = MemoryKeyStore()
+    store.add_key(generate_private_key_pem())
+    return store
+
+
+@pytest.fixture(scope="session")
+def migrated(
+    database_url: str, keystore: MemoryKeyStore, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """Bring the test database to the newest migration once per session, from empty."""
+    app = build_app(database_url, keystore, tmp_path_factory.mktemp("data"))
+    with app.app_context():
+        _drop_everything()
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    return database_url
+
+
+def _drop_everything() -> None:
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def app(migrated: str, keystore: MemoryKeyStore, tmp_path: Path) -> Iterator[Flask]:
+    """An app on the migrated test database; every table is emptied afterwards."""
+    app = build_app(migrated, keystore, tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client without credentials."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    """A CLI runner for the app's commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def api(app: Flask, client: FlaskClient) -> ApiClient:
+    """An API client holding an admin's token."""
+    return ApiClient(client, make_token(app, "admin@example.org", admin=True))
+
+
+@pytest.fixture
+def png_uri() -> str:
+    """A 150x150 PNG as a data URI."""
+    return data_uri(png_bytes())
+
+
+@pytest.fixture
+def make_issuer(api: ApiClient) -> Callable[..., dict[str, Any]]:
+    """Create issuers through the API."""
+
+    def make(**fields: Any) -> dict[str, Any]:
+        body = {
+            "name": "Example Academy",
+            "url": "https://academy.example.org",
+            "email": "badges@academy.example.org",
+            **fields,
+        }
+        response = api.post("/issuers", body)
+        assert response.status_code == 201, response.json
+        return dict(response.json or {})
+
+    return make
+
+
+@pytest.fixture
+def make_badge(
+    api: ApiClient, make_issuer: Callable[..., dict[str, Any]], png_uri: str
+) -> Callable[..., dict[str, Any]]:
+    """Create badges through the API (with a new issuer unless one is given)."""
+
+    def make(**fields: Any) -> dict[str, Any]:
+        if "issuer" not in fields:
+            fields["issuer"] = make_issuer()["id"]
+        body = {
+            "name": "First Steps",
+            "description": "Completed the first stage.",
+            "image": png_uri,
+            "criteria": {"narrative": "Finish stage one."},
+            **fields,
+        }
+        response = api.post("/badges", body)
+        assert response.status_code == 201, response.json
+        return dict(response.json or {})
+
+    return make
+
+
+@pytest.fixture
+def award(api: ApiClient) -> Callable[..., dict[str, Any]]:
+    """Award a badge through the API and return the response body."""
+
+    def make(badge_id: str, *recipients: str, **fields: Any) -> dict[str, Any]:
+        body = {"recipients": list(recipients), **fields}
+        response = api.post(f"/badges/{badge_id}/awards", body)
+        assert response.status_code in (200, 201), response.json
+        return dict(response.json or {})
+
+    return make

@@ -1,0 +1,93 @@
+"""The command-line tools: init, users create, tokens create."""
+
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from issuer.services.keystore import FileKeyStore
+from tests.support import ApiClient, build_app
+
+
+def test_init_is_idempotent_and_shows_secrets_once(
+    migrated: str, tmp_path: Path, app: Flask
+) -> None:
+    keys_dir = tmp_path / "keys"
+    cli_app = build_app(migrated, FileKeyStore(keys_dir), tmp_path, KEYS_DIR=keys_dir)
+    runner = cli_app.test_cli_runner()
+    first = runner.invoke(args=["init", "--admin-email", "Owner@Example.org"])
+    assert first.exit_code == 0, first.output
+    assert "login:     owner@example.org" in first.output
+    password = re.search(r"password:\s+(\S+)", first.output)
+    token = re.search(r"API token:\s+(\S+)", first.output)
+    assert password and token
+    key_files = list(keys_dir.glob("*.pem"))
+    assert len(key_files) == 1
+    assert stat.S_IMODE(key_files[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
+
+    second = runner.invoke(args=["init"])
+    assert second.exit_code == 0, second.output
+    assert "password" not in second.output
+    assert "API token" not in second.output
+    assert len(list(keys_dir.glob("*.pem"))) == 1
+
+    api = ApiClient(cli_app.test_client(), token.group(1))
+    assert api.get("/badges").status_code == 200
+
+
+def test_users_and_tokens(app: Flask, client: FlaskClient, runner: Any) -> None:
+    created = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Ada@Example.org",
+            "--name",
+            "Ada",
+            "--admin",
+            "--password",
+            "s3cret-pass",
+        ]
+    )
+    assert created.exit_code == 0, created.output
+    assert "admin ada@example.org" in created.output
+    token = runner.invoke(args=["tokens", "create", "ada@example.org"]).output.strip()
+    assert token.startswith("obi_")
+    assert ApiClient(client, token).get("/issuers").status_code == 200
+    other = runner.invoke(args=["tokens", "create", "ada@example.org"]).output.strip()
+    assert other != token
+
+
+def test_cli_errors_are_clear(runner: Any) -> None:
+    runner.invoke(args=["users", "create", "ada@example.org", "--name", "Ada"])
+    duplicate = runner.invoke(args=["users", "create", "ada@example.org", "--name", "Ada"])
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.output
+    invalid = runner.invoke(args=["users", "create", "not-an-email", "--name", "X"])
+    assert invalid.exit_code == 1
+    assert "not a valid e-mail" in invalid.output
+    unknown = runner.invoke(args=["tokens", "create", "ghost@example.org"])
+    assert unknown.exit_code == 1
+    assert "no user" in unknown.output
+
+
+def test_tokens_and_passwords_are_stored_hashed(app: Flask, runner: Any) -> None:
+    from sqlalchemy import select
+
+    from issuer.extensions import db
+    from issuer.models import ApiToken, User
+
+    runner.invoke(
+        args=["users", "create", "ada@example.org", "--name", "Ada", "--password", "plain-password"]
+    )
+    token = runner.invoke(args=["tokens", "create", "ada@example.org"]).output.strip()
+    with app.app_context():
+        stored = db.session.scalars(select(ApiToken.token_hash)).all()
+        password_hash = db.session.scalars(select(User.password_hash)).one()
+    assert token not in stored
+    assert all(len(h) == 64 for h in stored)
+    assert password_hash is not None
+    assert "plain-password" not in password_hash

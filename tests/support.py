@@ -1,0 +1,83 @@
+"""Helpers shared by the tests, the interop checks and the benchmarks."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image as PILImage
+from werkzeug.test import TestResponse
+
+from issuer import create_app
+from issuer.services.keystore import KeyStore
+
+BASE_URL = "http://issuer.test"
+ORACLES = Path(__file__).resolve().parents[2] / "shared" / "oracles"
+VENDOR = Path(__file__).resolve().parents[2] / "shared" / "vendor"
+
+
+def build_app(database_url: str, keystore: KeyStore, data_dir: Path, **extra: Any) -> Flask:
+    """Create an app for tests (also used by the interop tests and benchmarks)."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": BASE_URL,
+        "KEY_STORE": keystore,
+        "DATA_DIR": data_dir,
+        "SECRET_KEY": "test-secret",
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+class ApiClient:
+    """Calls the admin API with a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        """GET an API path."""
+        return self.client.get(f"/api/v1{path}", headers=self.headers, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
+        """POST JSON to an API path."""
+        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
+        """PATCH JSON to an API path."""
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers, **kwargs)
+
+
+def make_token(app: Flask, email: str, *, admin: bool) -> str:
+    """Create a user with an API token through the CLI, as an operator would."""
+    runner = app.test_cli_runner()
+    args = ["users", "create", email, "--name", email.split("@")[0]]
+    result = runner.invoke(args=[*args, "--admin"] if admin else args)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["tokens", "create", email])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def png_bytes(width: int = 150, height: int = 150, color: str = "#c0392b") -> bytes:
+    """A real PNG image of the given size."""
+    buffer = io.BytesIO()
+    PILImage.new("RGBA", (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def data_uri(data: bytes, media_type: str = "image/png") -> str:
+    """Wrap bytes in a base64 data URI."""
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+SVG_150 = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="150" height="150" viewBox="0 0 150 150">'
+    '<circle cx="75" cy="75" r="70" fill="#2e86de"/></svg>'
+)
