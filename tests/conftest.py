@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from issuer.extensions import db
 from issuer.openbadges.keys import generate_private_key_pem
-from issuer.services.keystore import MemoryKeyStore
+from issuer.services.keystore import KeyStore, MemoryKeyStore
 from tests.support import ApiClient, build_app, data_uri, make_token, png_bytes
 
 
@@ -60,6 +60,26 @@ def app(migrated: str, keystore: MemoryKeyStore, tmp_path: Path) -> Iterator[Fla
     """An app on the migrated test database; every table is emptied afterwards."""
     app = build_app(migrated, keystore, tmp_path)
     yield app
+    empty_tables(app)
+
+
+@pytest.fixture
+def make_app(migrated: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build extra apps on the test database (own keys, base URL ...); cleaned up afterwards."""
+    apps: list[Flask] = []
+
+    def make(keystore: KeyStore, **config: Any) -> Flask:
+        app = build_app(migrated, keystore, tmp_path, **config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        empty_tables(app)
+
+
+def empty_tables(app: Flask) -> None:
+    """Delete every row, so the next test starts from an empty (but migrated) database."""
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

@@ -2,6 +2,7 @@
 
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +10,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from issuer.services.keystore import FileKeyStore
-from tests.support import ApiClient, build_app
+from tests.support import ApiClient
 
 
 def test_init_is_idempotent_and_shows_secrets_once(
-    migrated: str, tmp_path: Path, app: Flask
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     keys_dir = tmp_path / "keys"
-    cli_app = build_app(migrated, FileKeyStore(keys_dir), tmp_path, KEYS_DIR=keys_dir)
+    cli_app = make_app(FileKeyStore(keys_dir), KEYS_DIR=keys_dir)
     runner = cli_app.test_cli_runner()
     first = runner.invoke(args=["init", "--admin-email", "Owner@Example.org"])
     assert first.exit_code == 0, first.output

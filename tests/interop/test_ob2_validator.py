@@ -1,0 +1,192 @@
+"""The official 1EdTech validator (openbadges-validator-core) checks our hosted badges by URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from issuer.services.keystore import MemoryKeyStore
+from tests.support import ORACLES, SVG_150, ApiClient, data_uri, make_token, png_bytes
+
+pytestmark = pytest.mark.interop
+
+CHECK_OB2 = ORACLES / "check-ob2"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _oracles_present() -> None:
+    if not CHECK_OB2.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Open Badges validator, but {CHECK_OB2} is missing")
+        pytest.skip(f"the Open Badges validators are not here ({ORACLES} is absent)")
+
+
+@pytest.fixture
+def live(make_app: Callable[..., Flask], keystore: MemoryKeyStore) -> Iterator[Flask]:
+    """The app served over HTTP on a loopback port, with its base URL set to that address."""
+    holder: dict[str, Flask] = {}
+    server = make_server(
+        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
+    )
+    app = make_app(keystore, BASE_URL=f"http://127.0.0.1:{server.server_port}")
+    holder["app"] = app
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def live_api(live: Flask) -> ApiClient:
+    """An admin API client for the live app."""
+    return ApiClient(live.test_client(), make_token(live, "admin@example.org", admin=True))
+
+
+@pytest.fixture
+def hosted_award(live_api: ApiClient) -> Callable[..., dict[str, Any]]:
+    """Create an issuer, a badge and an award; return the award."""
+
+    def make(recipient: str = "Ada@Example.org", image: str | None = None) -> dict[str, Any]:
+        issuer = (
+            live_api.post(
+                "/issuers",
+                {
+                    "name": "Example Academy",
+                    "url": "https://academy.example.org",
+                    "email": "badges@academy.example.org",
+                    "description": "We teach.",
+                    "image": data_uri(png_bytes()),
+                },
+            ).json
+            or {}
+        )
+        badge = (
+            live_api.post(
+                "/badges",
+                {
+                    "issuer": issuer["id"],
+                    "name": "Contest <Winner>",
+                    "description": "Won it.",
+                    "image": image or data_uri(png_bytes()),
+                    "criteria": {
+                        "narrative": "Win the *spring* contest.",
+                        "url": "https://academy.example.org/criteria",
+                    },
+                    "tags": ["contest"],
+                    "expires_after_days": 365,
+                    "alignment": [
+                        {
+                            "targetName": "Teamwork",
+                            "targetUrl": "https://example.org/tw",
+                            "targetCode": "TW1",
+                        }
+                    ],
+                },
+            ).json
+            or {}
+        )
+        response = live_api.post(
+            f"/badges/{badge['id']}/awards",
+            {
+                "recipients": [recipient],
+                "narrative": "Led the team.",
+                "evidence": [
+                    {
+                        "url": "https://example.org/proof",
+                        "name": "Proof",
+                        "narrative": "The winning entry.",
+                    },
+                    {"narrative": "Jury notes."},
+                ],
+            },
+        )
+        assert response.status_code == 201, response.json
+        return dict((response.json or {})["awards"][0])
+
+    return make
+
+
+def check_ob2(*args: str) -> tuple[int, dict[str, Any]]:
+    """Run the validator; return its exit status and JSON report."""
+    done = subprocess.run(
+        [str(CHECK_OB2), *args], capture_output=True, text=True, timeout=300, check=False
+    )
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"check-ob2 printed no JSON (exit {done.returncode}): {done.stderr[-2000:]}")
+    return done.returncode, report
+
+
+def messages(report: dict[str, Any]) -> list[str]:
+    """The validator's error messages, for assertion output."""
+    return [
+        m.get("result", "")
+        for m in report["report"].get("messages", [])
+        if m.get("messageLevel") == "ERROR"
+    ]
+
+
+def test_hosted_assertion_is_valid(hosted_award: Callable[..., dict[str, Any]]) -> None:
+    assertion = hosted_award()
+    status, report = check_ob2(
+        assertion["openBadgeId"], "--recipient", json.dumps({"email": "ada@example.org"})
+    )
+    assert status == 0, messages(report)
+    assert report["report"]["valid"] is True
+    assert report["report"]["errorCount"] == 0
+    assert report["report"]["openBadgesVersion"] == "2.0"
+
+
+def test_second_opinion_agrees(hosted_award: Callable[..., dict[str, Any]]) -> None:
+    assertion = hosted_award()
+    status, report = check_ob2(
+        assertion["openBadgeId"],
+        "--second-opinion",
+        "--recipient",
+        json.dumps({"email": "ada@example.org"}),
+    )
+    assert status == 0, report
+
+
+def test_svg_badge_is_valid(hosted_award: Callable[..., dict[str, Any]]) -> None:
+    assertion = hosted_award(image=data_uri(SVG_150.encode(), "image/svg+xml"))
+    status, report = check_ob2(
+        assertion["openBadgeId"], "--recipient", json.dumps({"email": "ada@example.org"})
+    )
+    assert status == 0, messages(report)
+
+
+def test_wrong_recipient_is_rejected(hosted_award: Callable[..., dict[str, Any]]) -> None:
+    assertion = hosted_award()
+    status, _ = check_ob2(
+        assertion["openBadgeId"], "--recipient", json.dumps({"email": "mallory@example.org"})
+    )
+    assert status == 1
+
+
+def test_revoked_assertion_fails(
+    hosted_award: Callable[..., dict[str, Any]], live_api: ApiClient
+) -> None:
+    assertion = hosted_award()
+    live_api.post(f"/assertions/{assertion['id']}/revoke", {"reason": "Issued in error"})
+    status, report = check_ob2(
+        assertion["openBadgeId"],
+        "--strict-revocation",
+        "--recipient",
+        json.dumps({"email": "ada@example.org"}),
+    )
+    assert status == 1
+    assert report["report"]["valid"] is False
