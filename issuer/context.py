@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, Request, current_app
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import event
 
 from issuer.extensions import db
@@ -19,10 +20,21 @@ def init_app(app: Flask) -> None:
     app.extensions["issuer.schemas"] = SchemaRegistry(app.config["SCHEMAS_DIR"])
     store = app.config.get("KEY_STORE") or FileKeyStore(app.config["KEYS_DIR"])
     app.extensions["issuer.keystore"] = store
+    app.session_interface = LazyCookieSessionInterface()
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
+
+
+class LazyCookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, but no signing machinery for requests without a cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Open the session; an empty one at once when the request carries no session cookie."""
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def urls() -> PublicUrls:

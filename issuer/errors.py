@@ -39,6 +39,9 @@ def wants_html() -> bool:
     """Whether the client prefers an HTML page to JSON (never for the API)."""
     if request.path.startswith("/api/"):
         return False
+    accept = request.headers.get("Accept", "")
+    if "html" not in accept:  # verifiers: skip parsing the header on the hot path
+        return False
     best = request.accept_mimetypes.best_match(
         ["application/ld+json", "application/json", "text/html"], default="application/ld+json"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -12,6 +13,8 @@ class InvalidEmailError(ValueError):
     """An e-mail address is not valid; str(error) says why."""
 
 
+# An address is checked by the request schema and again by the service; both ask here.
+@lru_cache(maxsize=65_536)
 def normalize_email(raw: str) -> str:
     """Return the address trimmed and lower-cased, after checking that it is a valid address."""
     candidate = raw.strip().lower()

@@ -5,6 +5,7 @@ Builders take plain values and explicit URLs and return JSON-ready dicts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +55,14 @@ class AssertionData:
     expires: datetime | None = None
     narrative: str | None = None
     evidence: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def serialize(document: Mapping[str, Any]) -> bytes:
+    """Serialise a document as compact JSON (ASCII, so no charset question ever arises)."""
+    return _ENCODER.encode(document).encode("ascii")
 
 
 def format_datetime(value: datetime) -> str:

@@ -114,9 +114,7 @@ def _describe(error: ValidationError) -> SchemaValidationError:
             path,
         )
     if error.validator == "minItems":
-        return SchemaValidationError(
-            f"{where} needs at least {value} item(s)", path
-        )
+        return SchemaValidationError(f"{where} needs at least {value} item(s)", path)
     message = str(schema.get("errorMessage") or error.message)
     return SchemaValidationError(f"{where}: {message}", path)
 

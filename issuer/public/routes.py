@@ -11,6 +11,7 @@ from issuer.models.types import utcnow
 from issuer.public import bp
 from issuer.public.responses import (
     REVALIDATE,
+    body_response,
     document_response,
     image_response,
     page_response,
@@ -77,7 +78,7 @@ def get_assertion(assertion_id: uuid.UUID, force_json: bool) -> Response:
             urls=urls,
             now=utcnow(),
         )
-    found = hosted.assertion_document(assertion_id, urls)
-    return document_response(
-        found.document, status=410 if found.revoked else 200, cache_control=REVALIDATE
+    found = hosted.hosted_assertion(assertion_id, urls)
+    return body_response(
+        found.body, found.etag, status=410 if found.revoked else 200, cache_control=REVALIDATE
     )

@@ -87,10 +87,11 @@ def award_badge(badge_id: uuid.UUID, request: AwardRequest) -> AwardOutcome:
                 "created_at": now,
             }
         )
-    if rows:
-        db.session.execute(insert(Assertion), rows)
-    loaded = {a.id: a for a in _load(list(new_ids.values()))}
-    awards = [held.get(user_ids[e]) or loaded[new_ids[user_ids[e]]] for e in emails]
+    created = [Assertion(**row) for row in rows]
+    db.session.add_all(created)
+    db.session.flush()
+    by_id = {award.id: award for award in created}
+    awards = [held.get(user_ids[e]) or by_id[new_ids[user_ids[e]]] for e in emails]
     return AwardOutcome(awards=awards, created=len(rows), existing=len(emails) - len(rows))
 
 

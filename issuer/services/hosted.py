@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -14,26 +15,34 @@ from issuer.models import Assertion, BadgeClass, Image, Issuer
 from issuer.openbadges import ob2
 from issuer.openbadges.urls import PublicUrls
 from issuer.services.errors import NotFoundError
+from issuer.services.rows import reader_for
 
-_ASSERTION_COLUMNS = select(
-    Assertion.badge_id,
-    Assertion.recipient_email,
-    Assertion.salt,
-    Assertion.issued_on,
-    Assertion.expires,
-    Assertion.narrative,
-    Assertion.evidence,
-    Assertion.revoked,
-    Assertion.revocation_reason,
+_ASSERTION_COLUMNS = (
+    "badge_id",
+    "recipient_email",
+    "salt",
+    "issued_on",
+    "expires",
+    "narrative",
+    "evidence",
+    "revoked",
+    "revocation_reason",
 )
 
 
 @dataclass(frozen=True)
 class HostedAssertion:
-    """An assertion's public document; a revoked one carries only the revocation."""
+    """An assertion's serialised public document; a revoked one carries only the revocation."""
 
-    document: dict[str, Any]
+    body: bytes
+    etag: str
     revoked: bool
+
+
+# Serialised assertions, keyed by id and base URL and checked against the raw database row on
+# every read, so any change to the row (a revocation above all) is served at once.
+_HOSTED_CACHE: dict[tuple[uuid.UUID, str], tuple[tuple[Any, ...], HostedAssertion]] = {}
+_HOSTED_CACHE_SIZE = 20_000
 
 
 def profile_document(issuer: Issuer, urls: PublicUrls) -> dict[str, Any]:
@@ -67,27 +76,47 @@ def badge_document(badge: BadgeClass, urls: PublicUrls) -> dict[str, Any]:
     )
 
 
-def assertion_document(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAssertion:
-    """Build an assertion's hosted document with one narrow query (the hottest public path)."""
-    row = db.session.execute(_ASSERTION_COLUMNS.where(Assertion.id == assertion_id)).one_or_none()
-    if row is None:
+def hosted_assertion(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAssertion:
+    """Return an assertion's hosted document, serialised (the hottest public path)."""
+    table = db.metadata.tables[Assertion.__tablename__]
+    reader = reader_for(db.engine, table, _ASSERTION_COLUMNS)
+    raw = reader.read_raw(assertion_id)
+    if raw is None:
         raise NotFoundError(f"no assertion with id {assertion_id}")
-    url = urls.assertion(assertion_id)
-    if row.revoked:
-        return HostedAssertion(ob2.build_revoked_assertion(url, row.revocation_reason), True)
-    document = ob2.build_assertion(
-        ob2.AssertionData(
-            id=url,
-            badge=urls.badge(row.badge_id),
-            recipient_email=row.recipient_email,
-            salt=row.salt,
-            issued_on=row.issued_on,
-            expires=row.expires,
-            narrative=row.narrative,
-            evidence=row.evidence or (),
-        )
+    key = (assertion_id, urls.base_url)
+    cached = _HOSTED_CACHE.get(key)
+    if cached is not None and cached[0] == raw:
+        return cached[1]
+    badge_id, email, salt, issued_on, expires, narrative, evidence, revoked, reason = (
+        reader.convert(raw)
     )
-    return HostedAssertion(document, False)
+    url = urls.assertion(assertion_id)
+    if revoked:
+        document = ob2.build_revoked_assertion(url, reason)
+    else:
+        document = ob2.build_assertion(
+            ob2.AssertionData(
+                id=url,
+                badge=urls.badge(badge_id),
+                recipient_email=email,
+                salt=salt,
+                issued_on=issued_on,
+                expires=expires,
+                narrative=narrative,
+                evidence=evidence or (),
+            )
+        )
+    body = ob2.serialize(document)
+    hosted = HostedAssertion(body, etag_of(body), bool(revoked))
+    if len(_HOSTED_CACHE) >= _HOSTED_CACHE_SIZE:
+        del _HOSTED_CACHE[next(iter(_HOSTED_CACHE))]  # drop the oldest entry
+    _HOSTED_CACHE[key] = (raw, hosted)
+    return hosted
+
+
+def etag_of(body: bytes) -> str:
+    """Return a strong entity tag for a response body."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
 def get_issuer_with_badges(issuer_id: uuid.UUID) -> tuple[Issuer, list[BadgeClass]]:

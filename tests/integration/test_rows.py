@@ -1,0 +1,37 @@
+"""Fast row reads give exactly what the ORM gives, on every database."""
+
+import uuid
+from typing import Any
+
+from flask import Flask
+
+from issuer.extensions import db
+from issuer.models import Assertion
+from issuer.services.rows import reader_for
+
+COLUMNS = ("badge_id", "recipient_email", "issued_on", "expires", "evidence", "revoked")
+
+
+def test_reader_matches_the_orm(app: Flask, make_badge: Any, award: Any) -> None:
+    badge = make_badge(expires_after_days=3)
+    created = award(badge["id"], "ada@example.org", evidence=[{"name": "E"}])["awards"][0]
+    with app.app_context():
+        table = db.metadata.tables["assertions"]
+        reader = reader_for(db.engine, table, COLUMNS)
+        assertion = db.session.get(Assertion, uuid.UUID(created["id"]))
+        assert assertion is not None
+        assert reader.read(assertion.id) == tuple(getattr(assertion, c) for c in COLUMNS)
+        assert reader.read(uuid.uuid4()) is None
+        assert reader_for(db.engine, table, COLUMNS) is reader
+
+
+def test_revocation_is_seen_through_the_document_cache(
+    client: Any, api: Any, make_badge: Any, award: Any
+) -> None:
+    assertion = award(make_badge()["id"], "ada@example.org")["awards"][0]
+    url = assertion["openBadgeId"].removeprefix("http://issuer.test")
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    api.post(f"/assertions/{assertion['id']}/revoke", {"reason": "Withdrawn"})
+    gone = client.get(url)
+    assert gone.status_code == 410
+    assert (gone.json or {})["revocationReason"] == "Withdrawn"
