@@ -234,3 +234,15 @@ def test_revoke_needs_a_reason(api: ApiClient, make_badge: Any, award: Any, body
 def test_revoke_unknown_assertion_is_404(api: ApiClient) -> None:
     response = api.post("/assertions/00000000-0000-4000-8000-000000000000/revoke", {"reason": "x"})
     assert response.status_code == 404
+
+
+def test_oversized_body_is_413(app: Flask, api: ApiClient, make_badge: Any) -> None:
+    badge = make_badge()
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = api.post(
+        f"/badges/{badge['id']}/awards",
+        {"recipients": [f"p{i}@example.org" for i in range(100)]},
+    )
+    assert response.status_code == 413
+    assert (response.json or {})["error"] == "Request Entity Too Large"
+    assert count(app, Assertion) == 0

@@ -233,3 +233,19 @@ def test_svg_images_are_served_safely(client: FlaskClient, make_badge: Any) -> N
     assert response.mimetype == "image/svg+xml"
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_head_answers_like_get_without_a_body(client: FlaskClient, awarded: dict[str, Any]) -> None:
+    url = path(awarded["assertion"]["openBadgeId"])
+    head = client.head(url)
+    assert head.status_code == 200
+    assert head.data == b""
+    assert head.headers["ETag"] == client.get(url).headers["ETag"]
+
+
+def test_html_pages_support_conditional_get(client: FlaskClient, awarded: dict[str, Any]) -> None:
+    url = path(awarded["badge"]["openBadgeId"])
+    page = client.get(url, headers={"Accept": BROWSER})
+    again = client.get(url, headers={"Accept": BROWSER, "If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304
+    assert page.headers["Vary"] == "Accept"
