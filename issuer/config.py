@@ -54,7 +54,8 @@ def finalize_config(config: dict[str, Any]) -> None:
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     config["SQLALCHEMY_DATABASE_URI"] = uri
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # The database holds password and token digests: keep its folder private.
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(Path(config["DATA_DIR"]))
@@ -79,7 +80,7 @@ def _persistent_secret(data_dir: Path) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

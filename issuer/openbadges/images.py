@@ -8,9 +8,7 @@ identifying the format this module applies upload safety checks:
 * a size limit on the bytes, and a decoded pixel limit for PNG (decompression bombs), checked
   from the header before anything is decoded;
 * PNG files are fully decoded and verified with Pillow to reject corrupt or truncated files;
-* SVG files are parsed with defusedxml (no DTDs or entities) and rejected when they contain
-  scripts, event handlers, ``<foreignObject>``, style sheet processing instructions, or
-  references to anything outside the document other than embedded raster data URIs.
+* SVG files pass the safety checks of :mod:`issuer.openbadges.svg`.
 
 The checked bytes are never re-encoded.  Size recommendations (square, 150x150 pixels) are
 reported as warnings, not errors.  Everything here works on plain values: no Flask, no database.
@@ -21,20 +19,22 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import math
-import re
 import struct
 import warnings
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
-from xml.etree.ElementTree import Element, TreeBuilder
-from xml.parsers.expat import ErrorString
+from typing import Final
 
-from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from PIL import Image
+
+from issuer.openbadges.svg import (
+    ACCEPTED,
+    SvgError,
+    check_svg_content,
+    looks_like_xml,
+    parse_svg,
+    svg_size,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -56,43 +56,9 @@ DEFAULT_MAX_PIXELS: Final = 4096 * 4096  # decoded pixel count limit (decompress
 PNG_MEDIA_TYPE: Final = "image/png"
 SVG_MEDIA_TYPE: Final = "image/svg+xml"
 
-_ACCEPTED: Final = "only PNG (image/png) and SVG (image/svg+xml) images are accepted"
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
-_UTF8_BOM: Final = b"\xef\xbb\xbf"
-_SVG_NS: Final = "http://www.w3.org/2000/svg"
-_SVG_ROOT: Final = "{" + _SVG_NS + "}svg"
-_NAMESPACE_PREFIXES: Final = {
-    "http://www.w3.org/1999/xlink": "xlink",
-    "http://www.w3.org/XML/1998/namespace": "xml",
-}
 # Media types that mean "no particular type" rather than a claim about the content.
 _UNSPECIFIC_TYPES: Final = frozenset({"", "application/octet-stream"})
-# Embedded raster images are inert; SVG data URIs could smuggle in scripts, so are not allowed.
-_ALLOWED_DATA_PREFIXES: Final = (
-    "data:image/png;base64,",
-    "data:image/jpeg;base64,",
-    "data:image/gif;base64,",
-    "data:image/webp;base64,",
-)
-_ALLOWED_REFERENCES: Final = (
-    "only same-document references (#id) and embedded PNG, JPEG, GIF or WebP "
-    "base64 data URIs are allowed"
-)
-_SCRIPT_ELEMENTS: Final = frozenset({"script", "handler"})  # <handler>: SVG Tiny 1.2 scripts
-_ANIMATION_ELEMENTS: Final = frozenset(
-    {"animate", "set", "animatecolor", "animatemotion", "animatetransform"}
-)
-_REFERENCE_ATTRIBUTES: Final = frozenset({"href", "src"})
-_UTF8_NAMES: Final = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
-_SVG_LENGTH = re.compile(r"^\s*([+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?:px)?\s*$", re.I)
-_VIEWBOX_SEPARATOR = re.compile(r"[\s,]+")
-_URL_WHITESPACE = re.compile(r"[\t\n\f\r ]+")
-_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\f]?|\r\n[ \t\n\f]?|(.))", re.DOTALL)
-_CSS_URL = re.compile(r"url\(", re.I)
-_CSS_IMPORT = re.compile(r"@import", re.I)
-_CSS_IMAGE_SET = re.compile(r"image-set\(", re.I)
 
 
 class ImageError(ValueError):
@@ -127,13 +93,16 @@ def check_image(
         _check_declared(declared, declared_type, PNG_MEDIA_TYPE)
         width, height = _check_png(data, max_pixels)
         return _checked(data, PNG_MEDIA_TYPE, float(width), float(height))
-    if _looks_like_xml(data):
-        root = _parse_svg(data)
-        _check_declared(declared, declared_type, SVG_MEDIA_TYPE)
-        _check_svg_content(root)
-        svg_width, svg_height = _svg_size(root)
+    if looks_like_xml(data):
+        try:
+            root = parse_svg(data)
+            _check_declared(declared, declared_type, SVG_MEDIA_TYPE)
+            check_svg_content(root)
+        except SvgError as error:
+            raise ImageError(str(error)) from None
+        svg_width, svg_height = svg_size(root)
         return _checked(data, SVG_MEDIA_TYPE, svg_width, svg_height)
-    raise ImageError(f"the file is not a PNG or SVG image{_describe_other(data)}; {_ACCEPTED}")
+    raise ImageError(f"the file is not a PNG or SVG image{_describe_other(data)}; {ACCEPTED}")
 
 
 def decode_data_uri(uri: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, bytes]:
@@ -339,231 +308,3 @@ def _too_large(width: int, height: int, max_pixels: int) -> str:
         f"(a possible decompression bomb); {RECOMMENDED_SIZE}x{RECOMMENDED_SIZE} pixels "
         f"is the recommended size"
     )
-
-
-# --- SVG: parsing -------------------------------------------------------------------------
-
-
-class _SvgTreeBuilder(TreeBuilder):
-    """A TreeBuilder that also records every processing instruction, even outside the root."""
-
-    def __init__(self) -> None:
-        super().__init__(insert_pis=True)
-        self.processing_instructions: list[str] = []
-
-    def pi(self, target: str, text: str | None = None, /) -> Element[Any]:
-        self.processing_instructions.append(target)
-        return super().pi(target, text)
-
-
-def _looks_like_xml(data: bytes) -> bool:
-    if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM) :]
-    return data.lstrip(b" \t\r\n").startswith(b"<")
-
-
-def _parse_svg(data: bytes) -> Element[Any]:
-    body = data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ImageError(
-            f"SVG images must be UTF-8 encoded (invalid UTF-8 at byte {error.start})"
-        ) from None
-    declared_encoding = _XML_ENCODING.match(body)
-    if declared_encoding and declared_encoding.group(1).decode("ascii", "replace").lower() not in (
-        _UTF8_NAMES
-    ):
-        shown = _shorten(declared_encoding.group(1).decode("ascii", "replace"))
-        raise ImageError(
-            f'SVG images must be UTF-8 encoded (the XML declaration says encoding="{shown}")'
-        )
-    builder = _SvgTreeBuilder()
-    parser = DefusedXMLParser(
-        target=builder,
-        encoding="utf-8",
-        forbid_dtd=True,
-        forbid_entities=True,
-        forbid_external=True,
-    )
-    try:
-        parser.feed(data)
-        root: Element[Any] = parser.close()
-    except DTDForbidden as error:
-        if (error.name or "").lower() == "html":
-            raise ImageError(
-                f"the file is not a PNG or SVG image (it is an HTML document); {_ACCEPTED}"
-            ) from None
-        raise ImageError(
-            f"SVG images must not contain DTD or entity declarations (<!DOCTYPE {error.name}>); "
-            "remove the DOCTYPE and any <!ENTITY> declarations"
-        ) from None
-    except (EntitiesForbidden, ExternalReferenceForbidden):  # pragma: no cover - DTD first
-        raise ImageError(
-            "SVG images must not contain DTD or entity declarations or external entities"
-        ) from None
-    except ParseError as error:
-        line, column = error.position
-        raise ImageError(
-            f"the SVG image is not well-formed XML ({ErrorString(error.code)} at line {line}, "
-            f"column {column + 1})"
-        ) from None
-    if root.tag != _SVG_ROOT:
-        if root.tag == "svg":
-            raise ImageError(
-                "the file is not a valid SVG image: the <svg> root element has no SVG namespace "
-                f'(add xmlns="{_SVG_NS}")'
-            )
-        raise ImageError(
-            "the file is not a PNG or SVG image (it is an XML document whose root element is "
-            f"<{_shorten(_local_name(root.tag))}>, not <svg>); {_ACCEPTED}"
-        )
-    for target in builder.processing_instructions:
-        if target.lower() == "xml-stylesheet":
-            raise ImageError(
-                "SVG images must not load style sheets (<?xml-stylesheet?> processing "
-                "instruction); put the styles in a <style> element"
-            )
-    return root
-
-
-# --- SVG: safety checks -------------------------------------------------------------------
-
-
-def _local_name(name: str) -> str:
-    return name.rsplit("}", 1)[-1]
-
-
-def _display_attribute(name: str) -> str:
-    if name.startswith("{"):
-        namespace, local = name[1:].split("}", 1)
-        prefix = _NAMESPACE_PREFIXES.get(namespace)
-        return f"{prefix}:{local}" if prefix else local
-    return name
-
-
-def _elements(root: Element[Any]) -> Iterator[tuple[Element[Any], str]]:
-    for element in root.iter():
-        if isinstance(element.tag, str):  # skip processing instructions inserted in the tree
-            yield element, _local_name(element.tag)
-
-
-def _check_svg_content(root: Element[Any]) -> None:
-    for element, name in _elements(root):
-        lowered = name.lower()
-        if lowered in _SCRIPT_ELEMENTS:
-            raise ImageError(f"SVG images must not contain scripts (<{name}> element)")
-        if lowered == "foreignobject":
-            raise ImageError(
-                f"SVG images must not contain HTML or other foreign content (<{name}> element)"
-            )
-        for attribute, value in element.attrib.items():
-            _check_attribute(name, lowered, attribute, value)
-        if lowered == "style":
-            _check_css("".join(element.itertext()), f"in <{name}>")
-
-
-def _check_attribute(element: str, lowered_element: str, attribute: str, value: str) -> None:
-    local = _local_name(attribute).lower()
-    shown = _display_attribute(attribute)
-    if local.startswith("on"):
-        raise ImageError(
-            f"SVG images must not contain event handler attributes ({shown} on <{element}>)"
-        )
-    if local in _REFERENCE_ATTRIBUTES:
-        if not _is_allowed_reference(value):
-            raise ImageError(
-                f'SVG images must not reference external resources ({shown}="{_shorten(value)}" '
-                f"on <{element}>); {_ALLOWED_REFERENCES}"
-            )
-        return
-    if local == "attributename" and lowered_element in _ANIMATION_ELEMENTS:
-        target = value.strip().rsplit(":", 1)[-1].lower()
-        if target in _REFERENCE_ATTRIBUTES or target.startswith("on"):
-            raise ImageError(
-                f'SVG images must not animate links or event handlers (attributeName="'
-                f'{_shorten(value)}" on <{element}>)'
-            )
-    # Styles and presentation attributes (fill="url(...)", ...) are CSS.
-    if any(marker in value for marker in "(@\\"):
-        _check_css(value, f"in the {shown} attribute of <{element}>")
-
-
-def _is_allowed_reference(value: str) -> bool:
-    # Browsers ignore tabs and newlines in URLs (and strip spaces at the ends).
-    compact = _URL_WHITESPACE.sub("", value)
-    if compact == "" or compact.startswith("#"):
-        return True
-    return compact.lower().startswith(_ALLOWED_DATA_PREFIXES)
-
-
-def _check_css(css: str, where: str) -> None:
-    css = _CSS_ESCAPE.sub(_css_unescape, css) if "\\" in css else css
-    if _CSS_IMPORT.search(css):
-        raise ImageError(f"SVG images must not import external style sheets (@import {where})")
-    if _CSS_IMAGE_SET.search(css):
-        raise ImageError(
-            f"SVG images must not reference external resources (image-set() {where}); "
-            f"{_ALLOWED_REFERENCES}"
-        )
-    for match in _CSS_URL.finditer(css):
-        reference = _css_url_value(css, match.end())
-        if not _is_allowed_reference(reference):
-            raise ImageError(
-                f"SVG images must not reference external resources (url({_shorten(reference)}) "
-                f"{where}); {_ALLOWED_REFERENCES}"
-            )
-
-
-def _css_unescape(match: re.Match[str]) -> str:
-    hex_digits, character = match.group(1), match.group(2)
-    if hex_digits is not None:
-        code_point = int(hex_digits, 16)
-        if code_point == 0 or code_point > 0x10FFFF or 0xD800 <= code_point <= 0xDFFF:
-            return "\ufffd"
-        return chr(code_point)
-    return character or ""  # an escaped newline is a line continuation in strings
-
-
-def _css_url_value(css: str, start: int) -> str:
-    rest = css[start:].lstrip(" \t\r\n\f")
-    if rest[:1] in ("'", '"'):
-        end = rest.find(rest[0], 1)
-        return rest[1:end] if end >= 0 else rest[1:]
-    end = rest.find(")")
-    return (rest[:end] if end >= 0 else rest).strip(" \t\r\n\f")
-
-
-# --- SVG: size ----------------------------------------------------------------------------
-
-
-def _svg_size(root: Element[Any]) -> tuple[float | None, float | None]:
-    width = _svg_length(root.get("width"))
-    height = _svg_length(root.get("height"))
-    if width is not None and height is not None:
-        return width, height
-    view_box = root.get("viewBox")
-    if view_box is not None:
-        parts = _VIEWBOX_SEPARATOR.split(view_box.strip())
-        if len(parts) == 4:
-            try:
-                box_width, box_height = float(parts[2]), float(parts[3])
-            except ValueError:
-                return None, None
-            if _is_positive(box_width) and _is_positive(box_height):
-                return box_width, box_height
-    return None, None
-
-
-def _svg_length(value: str | None) -> float | None:
-    if value is None:
-        return None
-    match = _SVG_LENGTH.match(value)
-    if match is None:
-        return None
-    length = float(match.group(1))
-    return length if _is_positive(length) else None
-
-
-def _is_positive(value: float) -> bool:
-    return math.isfinite(value) and value > 0

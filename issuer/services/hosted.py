@@ -159,25 +159,21 @@ def get_assertion_for_page(assertion_id: uuid.UUID) -> Assertion:
 
 def badge_image(badge_id: uuid.UUID) -> Image:
     """Return the image of a badge."""
-    image = db.session.scalars(
-        select(Image)
-        .join(BadgeClass, BadgeClass.image_id == Image.id)
-        .where(BadgeClass.id == badge_id)
-        .options(undefer(Image.data))
-    ).one_or_none()
-    if image is None:
-        raise NotFoundError(f"no badge with id {badge_id}")
-    return image
+    return _image_of(BadgeClass, badge_id, f"no badge with id {badge_id}")
 
 
 def issuer_image(issuer_id: uuid.UUID) -> Image:
     """Return the image of an issuer (NotFoundError when it has none)."""
+    return _image_of(Issuer, issuer_id, f"no image for issuer {issuer_id}")
+
+
+def _image_of(owner: type[BadgeClass] | type[Issuer], owner_id: uuid.UUID, missing: str) -> Image:
     image = db.session.scalars(
         select(Image)
-        .join(Issuer, Issuer.image_id == Image.id)
-        .where(Issuer.id == issuer_id)
+        .join(owner, owner.image_id == Image.id)
+        .where(owner.id == owner_id)
         .options(undefer(Image.data))
     ).one_or_none()
     if image is None:
-        raise NotFoundError(f"no image for issuer {issuer_id}")
+        raise NotFoundError(missing)
     return image
