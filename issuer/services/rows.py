@@ -1,22 +1,45 @@
 """Fast single-row reads by key, for the hottest public paths.
 
 A hosted assertion is fetched by every verifier and backpack, so its read skips SQLAlchemy's
-statement execution machinery (which costs several times the query itself on SQLite) and runs
-one prepared SELECT on a pooled DB-API connection. Values still pass through SQLAlchemy's own
-type converters, so they come back exactly as the ORM would return them.
+statement execution and pool checkout (which together cost several times the query itself on
+SQLite) and runs one prepared SELECT on a DB-API connection that each thread keeps for these
+reads, in autocommit so that it never holds a transaction open. Values still pass through
+SQLAlchemy's own type converters, so they come back exactly as the ORM would return them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 Converter = Callable[[Any], Any] | None
+
+
+class _ThreadConnection:
+    """A DB-API connection detached from the pool for one thread; closed with the thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.proxy: PoolProxiedConnection = engine.raw_connection()
+        self.proxy.detach()  # off the pool's books, so it never starves other requests
+        self.dbapi = self.proxy.dbapi_connection
+        if engine.dialect.name == "postgresql":
+            self.dbapi.autocommit = True  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        """Close the connection, ignoring one already broken."""
+        with contextlib.suppress(Exception):
+            self.proxy.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 class RowReader:
@@ -29,7 +52,10 @@ class RowReader:
             raise NotImplementedError(f"no fast reads for paramstyle {dialect.paramstyle}")
         (key,) = table.primary_key.columns
         quote = dialect.identifier_preparer.quote
-        self.engine = engine
+        # A weak reference: a cached reader must not keep a disposed engine alive.
+        self._engine = weakref.ref(engine)
+        self._errors: type[Exception] = dialect.loaded_dbapi.Error
+        self._local = threading.local()
         # Identifiers come from our own table metadata, quoted by the dialect; the key is bound.
         names = ", ".join(quote(name) for name in columns)
         where = f"{quote(key.name)} = {placeholder}"
@@ -48,15 +74,13 @@ class RowReader:
 
     def read_raw(self, key: Any) -> tuple[Any, ...] | None:
         """Return the row as the DB-API driver gives it (unconverted), or None."""
-        connection = self.engine.raw_connection()
+        parameters = (self._bind(key) if self._bind else key,)
         try:
-            cursor = connection.cursor()
-            cursor.execute(self.sql, (self._bind(key) if self._bind else key,))
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            connection.close()  # back to the pool, which rolls back any implicit transaction
-        return None if row is None else tuple(row)
+            return self._fetch(parameters)
+        except self._errors:
+            # The kept connection may have gone stale (a database restart): retry on a new one.
+            self._drop_connection()
+            return self._fetch(parameters)
 
     def convert(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
         """Turn a raw row into the values the ORM would give (UUIDs, aware datetimes ...)."""
@@ -65,9 +89,33 @@ class RowReader:
             values[index] = convert(values[index])
         return tuple(values)
 
+    def _fetch(self, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        cursor = self._connection().cursor()
+        try:
+            cursor.execute(self.sql, parameters)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else tuple(row)
 
-_readers: WeakKeyDictionary[Engine, dict[tuple[str, tuple[str, ...]], RowReader]] = (
-    WeakKeyDictionary()
+    def _connection(self) -> Any:
+        held: _ThreadConnection | None = getattr(self._local, "connection", None)
+        if held is None:
+            engine = self._engine()
+            if engine is None:
+                raise RuntimeError("the engine of this reader is gone")
+            held = self._local.connection = _ThreadConnection(engine)
+        return held.dbapi
+
+    def _drop_connection(self) -> None:
+        held: _ThreadConnection | None = getattr(self._local, "connection", None)
+        if held is not None:
+            held.close()
+            del self._local.connection
+
+
+_readers: weakref.WeakKeyDictionary[Engine, dict[tuple[str, tuple[str, ...]], RowReader]] = (
+    weakref.WeakKeyDictionary()
 )
 
 

@@ -35,3 +35,15 @@ def test_revocation_is_seen_through_the_document_cache(
     gone = client.get(url)
     assert gone.status_code == 410
     assert (gone.json or {})["revocationReason"] == "Withdrawn"
+
+
+def test_reader_recovers_from_a_broken_connection(app: Flask, make_badge: Any, award: Any) -> None:
+    created = award(make_badge()["id"], "ada@example.org")["awards"][0]
+    assertion_id = uuid.UUID(created["id"])
+    with app.app_context():
+        reader = reader_for(db.engine, db.metadata.tables["assertions"], COLUMNS)
+        assert reader.read(assertion_id) is not None
+        reader._connection().close()  # as if the database had dropped it
+        row = reader.read(assertion_id)
+        assert row is not None
+        assert row[1] == "ada@example.org"
