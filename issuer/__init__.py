@@ -16,7 +16,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from issuer import cli, context, errors
     from issuer.api import bp as api_bp
     from issuer.config import TEMPLATES_DIR, finalize_config, load_config
-    from issuer.extensions import db, migrate
+    from issuer.extensions import csrf, db, migrate
     from issuer.public import bp as public_bp
 
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=None)
@@ -28,6 +28,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so no CSRF to defend against
     context.init_app(app)
     errors.init_app(app)
     app.register_blueprint(api_bp)

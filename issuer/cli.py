@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app wsgi init | users create | tokens create``."""
+"""Command-line tools: ``flask --app wsgi init | users create | tokens create | keys ...``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from flask_migrate import upgrade
 
 from issuer import context
 from issuer.extensions import db
+from issuer.openbadges.keys import generate_private_key_pem
 from issuer.services import users as user_service
 from issuer.services.errors import ServiceError
+from issuer.services.issuers import list_issuers
 from issuer.services.keystore import ensure_signing_key
 
 users_cli = AppGroup("users", help="Manage users.")
 tokens_cli = AppGroup("tokens", help="Manage API tokens.")
+keys_cli = AppGroup("keys", help="Manage the signing keys.")
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(keys_cli)
 
 
 @click.command("init")
@@ -82,3 +86,31 @@ def create_token(email: str) -> None:
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(token)
+
+
+@keys_cli.command("rotate")
+def rotate_keys() -> None:
+    """Create a new signing key; it signs from now on, and every older key stays published."""
+    key = context.keystore().add_key(generate_private_key_pem())
+    click.echo(f"Created signing key {key.kid}; new awards are signed with it.")
+    click.echo("Earlier keys stay published, so badges signed with them keep verifying.")
+
+
+@keys_cli.command("list")
+def list_keys() -> None:
+    """List the signing keys, oldest first, and where each issuer publishes them."""
+    keys = context.keystore().list_keys()
+    if not keys:
+        raise click.ClickException("there is no signing key yet; run 'flask --app wsgi init'")
+    for index, key in enumerate(keys):
+        status = "signing" if index == len(keys) - 1 else "retired, still published"
+        click.echo(f"{key.kid}  created {key.created_at:%Y-%m-%d %H:%M:%S}Z  {status}")
+    urls = context.urls()
+    issuers = list_issuers()
+    if issuers:
+        click.echo("")
+        click.echo("Published for each issuer at:")
+        for issuer in issuers:
+            click.echo(f"  {issuer.name}:")
+            for key in keys:
+                click.echo(f"    {urls.key(issuer.id, key.kid)}")

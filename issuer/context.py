@@ -11,7 +11,8 @@ from sqlalchemy import event
 from issuer.extensions import db
 from issuer.openbadges.schemas import SchemaRegistry
 from issuer.openbadges.urls import PublicUrls
-from issuer.services.keystore import FileKeyStore, KeyStore
+from issuer.services.keystore import FileKeyStore, KeyStore, current_key
+from issuer.services.signing import Signer
 
 
 def init_app(app: Flask) -> None:
@@ -41,6 +42,11 @@ def urls() -> PublicUrls:
     """The public URL builder of the current app."""
     value: PublicUrls = current_app.extensions["issuer.urls"]
     return value
+
+
+def signer() -> Signer:
+    """A signer with the current signing key of the current app."""
+    return Signer(urls(), current_key(keystore()))
 
 
 def schemas() -> SchemaRegistry:

@@ -10,6 +10,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from issuer.openbadges.schemas import SchemaValidationError
 from issuer.services.errors import ServiceError
+from issuer.services.keystore import KeyStoreError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(ServiceError, _handle_service)
     app.register_error_handler(SchemaValidationError, _handle_schema)
+    app.register_error_handler(KeyStoreError, _handle_keystore)
     app.register_error_handler(Exception, _handle_unexpected)
 
 
@@ -87,6 +89,11 @@ def _handle_service(error: ServiceError) -> Response:
 
 def _handle_schema(error: SchemaValidationError) -> Response:
     return error_response(400, str(error), error.field)
+
+
+def _handle_keystore(error: KeyStoreError) -> Response:
+    log.error("signing is unavailable: %s", error)
+    return error_response(503, "signing is unavailable on this server; an operator must run init")
 
 
 def _handle_unexpected(error: Exception) -> Response:

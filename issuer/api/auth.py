@@ -7,7 +7,7 @@ from flask import abort, g, request
 from issuer.api import bp
 from issuer.services.users import authenticate_token
 
-PUBLIC_ENDPOINTS = {"api.get_openapi"}
+PUBLIC_ENDPOINTS = {"api.get_openapi", "api.verify"}
 
 
 @bp.before_request

@@ -14,6 +14,7 @@ _BODIES = {
     "award-create": "AwardCreate",
     "user-create": "UserCreate",
     "revoke": "Revoke",
+    "verify": "Verify",
 }
 _ERRORS = {
     "400": "The body or a parameter is invalid; `field` names the culprit.",
@@ -145,6 +146,35 @@ def _paths() -> dict[str, Any]:
                 ok=("200", "Award"),
                 errors=("400", "404", "415"),
             ),
+        },
+        "/verify": {
+            "post": {
+                **_op(
+                    "verify",
+                    "Check a badge of this server by hosted URL, by JWS, or from the baked "
+                    "image (multipart field 'image'). No token needed. Malformed input "
+                    "(garbage JWS, not an image, nothing baked in) answers 400.",
+                    body="Verify",
+                    ok=("200", "VerificationResult"),
+                    errors=("400", "413"),
+                ),
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _ref("Verify")},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["image"],
+                                "properties": {
+                                    "image": {"type": "string", "contentMediaType": "image/png"}
+                                },
+                            }
+                        },
+                    },
+                },
+            }
         },
         "/users": {
             "post": _op(

@@ -12,10 +12,17 @@ from issuer import context
 from issuer.api import bp
 from issuer.api.openapi import build_openapi
 from issuer.api.parsing import json_body, page_args
-from issuer.api.serializers import award_json, badge_json, issuer_json, user_json
+from issuer.api.serializers import (
+    award_json,
+    badge_json,
+    issuer_json,
+    user_json,
+    verification_json,
+)
 from issuer.extensions import db
 from issuer.openbadges.identity import InvalidEmailError, normalize_email
-from issuer.services import awards, badges, issuers, users
+from issuer.services import awards, badges, issuers, users, verification
+from issuer.uploads import uploaded_image
 
 
 def _created(body: dict[str, Any], location: str) -> Response:
@@ -123,6 +130,7 @@ def award_badge(badge_id: uuid.UUID) -> Response:
             expires=_datetime(body.get("expires")),
             allow_duplicate=body.get("allow_duplicate", False),
         ),
+        context.signer(),
     )
     db.session.commit()
     urls = context.urls()
@@ -215,3 +223,17 @@ def _query_email() -> str | None:
 def _datetime(value: str | None) -> datetime | None:
     # The schema's date-time format already guarantees a parseable, zoned value.
     return datetime.fromisoformat(value) if value else None
+
+
+@bp.post("/verify")
+def verify() -> Response:
+    """Check a badge: ``{"url": ...}``, ``{"jws": ...}`` or a multipart ``image`` upload."""
+    body = json_body("verify") if request.is_json else {}
+    result = verification.verify_submission(
+        url=body.get("url"),
+        jws=body.get("jws"),
+        image=uploaded_image(),
+        urls=context.urls(),
+        keys=context.keystore().list_keys(),
+    )
+    return jsonify(verification_json(result, context.urls()))

@@ -7,6 +7,7 @@ from typing import Any
 from issuer.models import Assertion, BadgeClass, Issuer, User
 from issuer.openbadges.ob2 import format_datetime
 from issuer.openbadges.urls import PublicUrls
+from issuer.services.verification import Verification
 
 
 def issuer_json(issuer: Issuer, urls: PublicUrls) -> dict[str, Any]:
@@ -60,7 +61,8 @@ def award_json(award: Assertion, urls: PublicUrls) -> dict[str, Any]:
         "badge": str(award.badge_id),
         "recipient": award.recipient_email,
         "recipient_id": str(award.recipient_id),
-        "image": urls.badge_image(award.badge_id),
+        "image": urls.assertion_image(award.id),
+        "signed": award.signed_jws,
         "issued_on": format_datetime(award.issued_on),
         "expires": format_datetime(award.expires) if award.expires else None,
         "narrative": award.narrative,
@@ -81,3 +83,39 @@ def user_json(user: User) -> dict[str, Any]:
         "role": user.role,
         "created_at": format_datetime(user.created_at),
     }
+
+
+def verification_json(result: Verification, urls: PublicUrls) -> dict[str, Any]:
+    """Describe the outcome of a verification, with the award, badge and issuer when found."""
+    data: dict[str, Any] = {
+        "valid": result.valid,
+        "status": result.status,
+        "message": result.message,
+        "format": result.format,
+        "assertion": None,
+        "badge": None,
+        "issuer": None,
+    }
+    award = result.assertion
+    if award is not None:
+        badge = award.badge
+        data["assertion"] = {
+            "id": str(award.id),
+            "openBadgeId": urls.assertion(award.id),
+            "issued_on": format_datetime(award.issued_on),
+            "expires": format_datetime(award.expires) if award.expires else None,
+            "revoked": award.revoked,
+            "revocation_reason": award.revocation_reason,
+        }
+        data["badge"] = {
+            "id": str(badge.id),
+            "openBadgeId": urls.badge(badge.id),
+            "name": badge.name,
+            "image": urls.badge_image(badge.id),
+        }
+        data["issuer"] = {
+            "id": str(badge.issuer_id),
+            "openBadgeId": urls.issuer(badge.issuer_id),
+            "name": badge.issuer.name,
+        }
+    return data

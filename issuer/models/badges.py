@@ -89,6 +89,9 @@ class Assertion(Base):
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The signed form, made once with the key current at the time; kept through key rotations.
+    signed_jws: Mapped[str | None] = mapped_column(Text)
+    signed_kid: Mapped[str | None] = mapped_column(String(64))
 
     badge: Mapped[BadgeClass] = relationship()
     recipient: Mapped[User] = relationship()

@@ -22,13 +22,19 @@ def generate_private_key_pem(bits: int = KEY_BITS) -> bytes:
     )
 
 
-def public_key_pem(private_pem: bytes) -> str:
-    """Return the SubjectPublicKeyInfo PEM of a private key given as PEM."""
+def load_private_key(private_pem: bytes) -> rsa.RSAPrivateKey:
+    """Load an RSA private key from PEM."""
     key = serialization.load_pem_private_key(private_pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("only RSA signing keys are supported")
+    return key
+
+
+def public_key_pem(private_pem: bytes) -> str:
+    """Return the SubjectPublicKeyInfo PEM of a private key given as PEM."""
     return (
-        key.public_key()
+        load_private_key(private_pem)
+        .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode("ascii")
     )

@@ -1,4 +1,6 @@
-"""Open Badges 2.0 hosted documents: Profile, BadgeClass and Assertion (OB 2.0 sections 1.2-1.7).
+"""Open Badges 2.0 documents: Profile, BadgeClass, Assertion, CryptographicKey, RevocationList.
+
+OB 2.0 sections 1.2-1.9.
 
 Builders take plain values and explicit URLs and return JSON-ready dicts.
 """
@@ -26,6 +28,8 @@ class ProfileData:
     email: str
     description: str | None = None
     image: str | None = None
+    public_keys: Sequence[str] = ()
+    revocation_list: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ def build_profile(data: ProfileData) -> dict[str, Any]:
         doc["description"] = data.description
     if data.image:
         doc["image"] = data.image
+    if data.public_keys:
+        doc["publicKey"] = list(data.public_keys)
+    if data.revocation_list:
+        doc["revocationList"] = data.revocation_list
     return doc
 
 
@@ -138,6 +146,51 @@ def build_assertion(data: AssertionData) -> dict[str, Any]:
     if data.evidence:
         doc["evidence"] = [_evidence(item) for item in data.evidence]
     return doc
+
+
+def build_signed_assertion(data: AssertionData, *, creator: str) -> dict[str, Any]:
+    """Build the payload of a signed Assertion: ``data.id`` is a ``urn:uuid``, creator a key URL."""
+    doc = build_assertion(data)
+    doc["verification"] = {"type": "SignedBadge", "creator": creator}
+    return doc
+
+
+def build_cryptographic_key(key_id: str, owner: str, public_pem: str) -> dict[str, Any]:
+    """Build a CryptographicKey document (OB 2.0 section 1.8)."""
+    return {
+        "@context": CONTEXT,
+        "type": "CryptographicKey",
+        "id": key_id,
+        "owner": owner,
+        "publicKeyPem": public_pem,
+    }
+
+
+# Verifiers built on openbadges-validator-core miss a revocation when the list holds exactly one
+# entry (JSON-LD compaction turns it into a bare object); a permanent placeholder prevents that.
+REVOCATION_PLACEHOLDER = {
+    "id": "urn:uuid:00000000-0000-4000-8000-000000000000",
+    "revocationReason": "Placeholder, not an assertion: keeps this list a list for every verifier.",
+}
+
+
+def build_revocation_list(
+    list_id: str, issuer: str, revoked: Sequence[tuple[str, str | None]]
+) -> dict[str, Any]:
+    """Build a RevocationList from (assertion id, reason) pairs (OB 2.0 section 1.9)."""
+    entries: list[dict[str, str]] = [dict(REVOCATION_PLACEHOLDER)]
+    for assertion_id, reason in revoked:
+        entry = {"id": assertion_id}
+        if reason:
+            entry["revocationReason"] = reason
+        entries.append(entry)
+    return {
+        "@context": CONTEXT,
+        "type": "RevocationList",
+        "id": list_id,
+        "issuer": issuer,
+        "revokedAssertions": entries,
+    }
 
 
 def build_revoked_assertion(assertion_id: str, reason: str | None) -> dict[str, Any]:

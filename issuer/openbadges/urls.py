@@ -30,3 +30,37 @@ class PublicUrls:
     def assertion(self, assertion_id: uuid.UUID) -> str:
         """URL of a hosted Assertion."""
         return f"{self.base_url}/public/assertions/{assertion_id}"
+
+    def assertion_signed(self, assertion_id: uuid.UUID) -> str:
+        """URL of an assertion's signed form (the JWS as text)."""
+        return f"{self.base_url}/public/assertions/{assertion_id}/signed"
+
+    def assertion_image(self, assertion_id: uuid.UUID) -> str:
+        """URL of an assertion's baked badge image."""
+        return f"{self.base_url}/public/assertions/{assertion_id}/image"
+
+    def revocations(self, issuer_id: uuid.UUID) -> str:
+        """URL of an issuer's RevocationList."""
+        return f"{self.base_url}/public/issuers/{issuer_id}/revocations"
+
+    def key(self, issuer_id: uuid.UUID, kid: str) -> str:
+        """URL of the CryptographicKey document of signing key kid, owned by one issuer."""
+        return f"{self.base_url}/public/keys/{key_ref(issuer_id, kid)}"
+
+
+def key_ref(issuer_id: uuid.UUID, kid: str) -> str:
+    """The last path segment of a key document: the key id, then its owner issuer's id.
+
+    The server's signing keys sign for every issuer, but a CryptographicKey has one owner, so
+    each issuer publishes each key under its own URL.
+    """
+    return f"{kid}-{issuer_id}"
+
+
+def parse_key_ref(ref: str) -> tuple[uuid.UUID, str] | None:
+    """Split a key document path segment into (issuer id, key id); None when malformed."""
+    kid, _, issuer = ref.partition("-")
+    try:
+        return uuid.UUID(issuer), kid
+    except ValueError:
+        return None

@@ -15,6 +15,7 @@ JSONLD = "application/ld+json"
 # Assertions can be revoked at any moment: caches must revalidate (cheap, thanks to the ETag).
 REVALIDATE = "public, no-cache"
 SHORT_CACHE = "public, max-age=60"
+PRIVATE = "private, no-store"
 
 
 def document_response(
@@ -40,20 +41,34 @@ def page_response(
     return _respond(body, etag_of(body), status, "text/html; charset=utf-8", cache_control)
 
 
-def image_response(data: bytes, media_type: str, sha256: str) -> Response:
-    """Serve image bytes with CORS and an ETag from their digest."""
+def image_response(
+    data: bytes,
+    media_type: str,
+    etag: str,
+    *,
+    filename: str | None = None,
+    cache: str = SHORT_CACHE,
+) -> Response:
+    """Serve image bytes with CORS, an ETag and, for downloads, a file name."""
     response = Response(data, content_type=media_type)
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = SHORT_CACHE
+    response.headers["Cache-Control"] = cache
+    if filename:
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     if media_type == "image/svg+xml":
         # An SVG opened directly must not run anything, even if a check were ever missed.
         response.headers["Content-Security-Policy"] = (
             "default-src 'none'; style-src 'unsafe-inline'"
         )
-    response.set_etag(sha256)
+    response.set_etag(etag)
     response.make_conditional(request)
     return response
+
+
+def text_response(body: bytes, etag: str, content_type: str) -> Response:
+    """Serve a signed form (a JWS) as text, with CORS and an ETag."""
+    return _respond(body, etag, 200, content_type, REVALIDATE)
 
 
 def prefers_html(force_json: bool) -> bool:

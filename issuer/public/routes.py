@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response
+from flask import Response, request
 
 from issuer import context
+from issuer.extensions import db
 from issuer.models.types import utcnow
 from issuer.public import bp
 from issuer.public.responses import (
+    PRIVATE,
     REVALIDATE,
     body_response,
     document_response,
     image_response,
     page_response,
     prefers_html,
+    text_response,
 )
-from issuer.services import hosted
+from issuer.services import exports, hosted, verification
+from issuer.services.errors import ServiceError
 from issuer.services.issuers import list_issuers
+from issuer.uploads import uploaded_image
 
 
 @bp.get("/")
@@ -35,7 +40,22 @@ def get_issuer(issuer_id: uuid.UUID, force_json: bool) -> Response:
     urls = context.urls()
     if prefers_html(force_json):
         return page_response("public/issuer.html", issuer=issuer, badges=badges, urls=urls)
-    return document_response(hosted.profile_document(issuer, urls))
+    keys = context.keystore().list_keys()
+    return document_response(hosted.profile_document(issuer, urls, keys))
+
+
+@bp.get("/public/issuers/<uuid:issuer_id>/revocations")
+def get_revocations(issuer_id: uuid.UUID) -> Response:
+    """An issuer's RevocationList: the signed awards verifiers must no longer accept."""
+    document = hosted.revocation_list_document(issuer_id, context.urls())
+    return document_response(document, cache_control=REVALIDATE)
+
+
+@bp.get("/public/keys/<key_ref>")
+def get_key(key_ref: str) -> Response:
+    """A CryptographicKey: the public half of a signing key, owned by one issuer."""
+    keys = context.keystore().list_keys()
+    return document_response(hosted.key_document(key_ref, context.urls(), keys))
 
 
 @bp.get("/public/issuers/<uuid:issuer_id>/image")
@@ -81,4 +101,54 @@ def get_assertion(assertion_id: uuid.UUID, force_json: bool) -> Response:
     found = hosted.hosted_assertion(assertion_id, urls)
     return body_response(
         found.body, found.etag, status=410 if found.revoked else 200, cache_control=REVALIDATE
+    )
+
+
+@bp.get("/public/assertions/<uuid:assertion_id>/signed")
+def get_signed_assertion(assertion_id: uuid.UUID) -> Response:
+    """The signed form of an award: a compact JWS, as text (410 once revoked)."""
+    form = exports.signed_form(assertion_id, context.signer)
+    if form.fresh:
+        db.session.commit()
+    body = form.jws.encode("ascii")
+    return text_response(body, hosted.etag_of(body), "text/plain; charset=utf-8")
+
+
+@bp.get("/public/assertions/<uuid:assertion_id>/image")
+def get_assertion_image(assertion_id: uuid.UUID) -> Response:
+    """The badge image baked with the award: hosted JSON, or the JWS with ``?signed=1``."""
+    signed = request.args.get("signed", "0").lower() in ("1", "true", "yes")
+    baked = exports.baked_image(
+        assertion_id, context.urls(), signed=signed, make_signer=context.signer
+    )
+    if baked.fresh:
+        db.session.commit()
+    return image_response(
+        baked.data, baked.media_type, baked.etag, filename=baked.filename, cache=REVALIDATE
+    )
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify() -> Response:
+    """A page where anyone can check a badge: its URL, its JWS, or the baked image."""
+    if request.method == "GET":
+        return page_response("public/verify.html", result=None, error=None, cache_control=PRIVATE)
+    try:
+        result = verification.verify_submission(
+            url=request.form.get("url"),
+            jws=request.form.get("jws"),
+            image=uploaded_image(),
+            urls=context.urls(),
+            keys=context.keystore().list_keys(),
+        )
+    except ServiceError as error:
+        return page_response(
+            "public/verify.html",
+            status=error.status,
+            result=None,
+            error=error.message,
+            cache_control=PRIVATE,
+        )
+    return page_response(
+        "public/verify.html", result=result, error=None, urls=context.urls(), cache_control=PRIVATE
     )

@@ -16,6 +16,7 @@ from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
 from issuer.services.badges import get_badge
 from issuer.services.errors import InvalidInputError, NotFoundError
+from issuer.services.signing import Signer
 from issuer.services.users import default_name
 
 # Keeps IN (...) lists well under every database's bound-parameter limit.
@@ -46,8 +47,8 @@ class AwardOutcome:
     existing: int
 
 
-def award_badge(badge_id: uuid.UUID, request: AwardRequest) -> AwardOutcome:
-    """Award a badge to every recipient; all or nothing, existing awards reused."""
+def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> AwardOutcome:
+    """Award a badge to every recipient, signing each new award; all or nothing."""
     badge = get_badge(badge_id)
     emails = _normalized_recipients(request.recipients)
     now = utcnow()
@@ -87,6 +88,9 @@ def award_badge(badge_id: uuid.UUID, request: AwardRequest) -> AwardOutcome:
                 "created_at": now,
             }
         )
+    for row, jws in zip(rows, signer.sign_many(badge.issuer_id, rows), strict=True):
+        row["signed_jws"] = jws
+        row["signed_kid"] = signer.key.kid
     created = [Assertion(**row) for row in rows]
     db.session.add_all(created)
     db.session.flush()
@@ -183,11 +187,6 @@ def _current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid
         for award in awards:
             held[award.recipient_id] = award  # oldest last, so it wins
     return held
-
-
-def _load(ids: list[uuid.UUID]) -> Iterator[Assertion]:
-    for chunk in _chunks(ids):
-        yield from db.session.scalars(select(Assertion).where(Assertion.id.in_(chunk)))
 
 
 def _chunks(items: list[T]) -> Iterator[list[T]]:

@@ -30,3 +30,9 @@ class ConflictError(ServiceError):
     """The request clashes with existing data (an e-mail already taken ...)."""
 
     status = 409
+
+
+class GoneError(ServiceError):
+    """The object existed but was withdrawn (a revoked award)."""
+
+    status = 410

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, undefer
@@ -13,21 +15,26 @@ from sqlalchemy.orm import joinedload, undefer
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Image, Issuer
 from issuer.openbadges import ob2
-from issuer.openbadges.urls import PublicUrls
+from issuer.openbadges.urls import PublicUrls, parse_key_ref
 from issuer.services.errors import NotFoundError
-from issuer.services.rows import reader_for
+from issuer.services.keystore import SigningKey
+from issuer.services.rows import table_reader
 
-_ASSERTION_COLUMNS = (
-    "badge_id",
-    "recipient_email",
-    "salt",
-    "issued_on",
-    "expires",
-    "narrative",
-    "evidence",
-    "revoked",
-    "revocation_reason",
-)
+
+class AssertionRow(NamedTuple):
+    """The columns of an assertion that its public forms are built from."""
+
+    badge_id: uuid.UUID
+    recipient_email: str
+    salt: str
+    issued_on: datetime
+    expires: datetime | None
+    narrative: str | None
+    evidence: list[dict[str, str]] | None
+    revoked: bool
+    revocation_reason: str | None
+    signed_jws: str | None
+    signed_kid: str | None
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class HostedAssertion:
     body: bytes
     etag: str
     revoked: bool
+    row: AssertionRow
 
 
 # Serialised assertions, keyed by id and base URL and checked against the raw database row on
@@ -45,8 +53,19 @@ _HOSTED_CACHE: dict[tuple[uuid.UUID, str], tuple[tuple[Any, ...], HostedAssertio
 _HOSTED_CACHE_SIZE = 20_000
 
 
-def profile_document(issuer: Issuer, urls: PublicUrls) -> dict[str, Any]:
-    """Build the OB 2.0 issuer Profile of an issuer."""
+def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AssertionRow]:
+    """Read an assertion's row: raw (as the driver gives it) and converted."""
+    reader = table_reader(Assertion.__tablename__, AssertionRow._fields)
+    raw = reader.read_raw(assertion_id)
+    if raw is None:
+        raise NotFoundError(f"no assertion with id {assertion_id}")
+    return raw, AssertionRow._make(reader.convert(raw))
+
+
+def profile_document(
+    issuer: Issuer, urls: PublicUrls, keys: Sequence[SigningKey]
+) -> dict[str, Any]:
+    """Build the OB 2.0 issuer Profile of an issuer, listing every key that signs for it."""
     return ob2.build_profile(
         ob2.ProfileData(
             id=urls.issuer(issuer.id),
@@ -55,7 +74,38 @@ def profile_document(issuer: Issuer, urls: PublicUrls) -> dict[str, Any]:
             email=issuer.email,
             description=issuer.description,
             image=urls.issuer_image(issuer.id) if issuer.image_id else None,
+            public_keys=[urls.key(issuer.id, key.kid) for key in keys],
+            revocation_list=urls.revocations(issuer.id),
         )
+    )
+
+
+def key_document(ref: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> dict[str, Any]:
+    """Build the CryptographicKey published at ``/public/keys/<ref>`` (a key of one issuer)."""
+    parsed = parse_key_ref(ref)
+    key = next((k for k in keys if parsed and k.kid == parsed[1]), None)
+    if parsed is None or key is None or db.session.get(Issuer, parsed[0]) is None:
+        raise NotFoundError(f"no key {ref}")
+    issuer_id = parsed[0]
+    return ob2.build_cryptographic_key(
+        urls.key(issuer_id, key.kid), urls.issuer(issuer_id), key.public_pem
+    )
+
+
+def revocation_list_document(issuer_id: uuid.UUID, urls: PublicUrls) -> dict[str, Any]:
+    """Build an issuer's RevocationList: every revoked award of its badges, oldest first."""
+    if db.session.get(Issuer, issuer_id) is None:
+        raise NotFoundError(f"no issuer with id {issuer_id}")
+    rows = db.session.execute(
+        select(Assertion.id, Assertion.revocation_reason)
+        .join(BadgeClass, BadgeClass.id == Assertion.badge_id)
+        .where(BadgeClass.issuer_id == issuer_id, Assertion.revoked.is_(True))
+        .order_by(Assertion.revoked_at, Assertion.id)
+    )
+    return ob2.build_revocation_list(
+        urls.revocations(issuer_id),
+        urls.issuer(issuer_id),
+        [(f"urn:uuid:{assertion_id}", reason) for assertion_id, reason in rows],
     )
 
 
@@ -78,8 +128,7 @@ def badge_document(badge: BadgeClass, urls: PublicUrls) -> dict[str, Any]:
 
 def hosted_assertion(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAssertion:
     """Return an assertion's hosted document, serialised (the hottest public path)."""
-    table = db.metadata.tables[Assertion.__tablename__]
-    reader = reader_for(db.engine, table, _ASSERTION_COLUMNS)
+    reader = table_reader(Assertion.__tablename__, AssertionRow._fields)
     raw = reader.read_raw(assertion_id)
     if raw is None:
         raise NotFoundError(f"no assertion with id {assertion_id}")
@@ -87,31 +136,32 @@ def hosted_assertion(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAsserti
     cached = _HOSTED_CACHE.get(key)
     if cached is not None and cached[0] == raw:
         return cached[1]
-    badge_id, email, salt, issued_on, expires, narrative, evidence, revoked, reason = (
-        reader.convert(raw)
-    )
+    row = AssertionRow._make(reader.convert(raw))
     url = urls.assertion(assertion_id)
-    if revoked:
-        document = ob2.build_revoked_assertion(url, reason)
+    if row.revoked:
+        document = ob2.build_revoked_assertion(url, row.revocation_reason)
     else:
-        document = ob2.build_assertion(
-            ob2.AssertionData(
-                id=url,
-                badge=urls.badge(badge_id),
-                recipient_email=email,
-                salt=salt,
-                issued_on=issued_on,
-                expires=expires,
-                narrative=narrative,
-                evidence=evidence or (),
-            )
-        )
+        document = ob2.build_assertion(assertion_data(url, row, urls))
     body = ob2.serialize(document)
-    hosted = HostedAssertion(body, etag_of(body), bool(revoked))
+    hosted = HostedAssertion(body, etag_of(body), row.revoked, row)
     if len(_HOSTED_CACHE) >= _HOSTED_CACHE_SIZE:
         del _HOSTED_CACHE[next(iter(_HOSTED_CACHE))]  # drop the oldest entry
     _HOSTED_CACHE[key] = (raw, hosted)
     return hosted
+
+
+def assertion_data(document_id: str, row: AssertionRow, urls: PublicUrls) -> ob2.AssertionData:
+    """The values an assertion document (hosted or signed) is built from."""
+    return ob2.AssertionData(
+        id=document_id,
+        badge=urls.badge(row.badge_id),
+        recipient_email=row.recipient_email,
+        salt=row.salt,
+        issued_on=row.issued_on,
+        expires=row.expires,
+        narrative=row.narrative,
+        evidence=row.evidence or (),
+    )
 
 
 def etag_of(body: bytes) -> str:

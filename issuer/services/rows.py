@@ -127,3 +127,10 @@ def reader_for(engine: Engine, table: Table, columns: Sequence[str]) -> RowReade
     if reader is None:
         reader = per_engine[key] = RowReader(engine, table, columns)
     return reader
+
+
+def table_reader(table: str, columns: Sequence[str]) -> RowReader:
+    """The reader of these columns of a table, on the current app's database."""
+    from issuer.extensions import db  # the pure reader above needs no app
+
+    return reader_for(db.engine, db.metadata.tables[table], columns)

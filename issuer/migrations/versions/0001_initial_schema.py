@@ -1,4 +1,4 @@
-"""initial schema
+"""Initial schema: users, tokens, images, issuers, badge classes, assertions.
 
 Revision ID: 0001_initial
 Revises:

@@ -1,0 +1,149 @@
+"""The portable forms of an award: its signed JWS and the badge image baked with it."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import update
+
+from issuer.extensions import db
+from issuer.models import Assertion, BadgeClass, Image
+from issuer.openbadges.baking import bake_png, bake_svg
+from issuer.openbadges.urls import PublicUrls
+from issuer.services.errors import GoneError, NotFoundError
+from issuer.services.hosted import AssertionRow, etag_of, hosted_assertion, load_assertion
+from issuer.services.rows import table_reader
+from issuer.services.signing import Signer
+
+
+class _BadgeRow(NamedTuple):
+    issuer_id: uuid.UUID
+    image_id: uuid.UUID
+    name: str
+
+
+class _ImageRow(NamedTuple):
+    media_type: str
+    sha256: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SignedForm:
+    """An award's JWS; ``fresh`` when this call made it (the caller then commits)."""
+
+    jws: str
+    fresh: bool = False
+
+
+@dataclass(frozen=True)
+class BakedImage:
+    """A badge image with an award baked in, ready to download."""
+
+    data: bytes
+    media_type: str
+    etag: str
+    filename: str
+    fresh: bool = False
+
+
+def signed_form(assertion_id: uuid.UUID, make_signer: Callable[[], Signer]) -> SignedForm:
+    """Return an award's JWS, signing it now (once, with the current key) if it has none yet."""
+    _, row = load_assertion(assertion_id)
+    _refuse_revoked(row)
+    if row.signed_jws:
+        return SignedForm(row.signed_jws)
+    # Awards made before signing existed are signed on their first request.
+    signer = make_signer()
+    jws = signer.sign(_badge(row.badge_id).issuer_id, {"id": assertion_id, **row._asdict()})
+    db.session.execute(
+        update(Assertion)
+        .where(Assertion.id == assertion_id, Assertion.signed_jws.is_(None))
+        .values(signed_jws=jws, signed_kid=signer.key.kid)
+    )
+    return SignedForm(jws, fresh=True)
+
+
+def baked_image(
+    assertion_id: uuid.UUID,
+    urls: PublicUrls,
+    *,
+    signed: bool,
+    make_signer: Callable[[], Signer],
+) -> BakedImage:
+    """Bake the badge image with the hosted assertion JSON, or with the JWS when signed."""
+    hosted = hosted_assertion(assertion_id, urls)
+    _refuse_revoked(hosted.row)
+    form = signed_form(assertion_id, make_signer) if signed else None
+    payload = form.jws if form else hosted.body.decode("ascii")
+    badge = _badge(hosted.row.badge_id)
+    image = _image(badge.image_id)
+    if image.media_type == "image/svg+xml":
+        data = bake_svg(image.data.decode("utf-8"), payload).encode("utf-8")
+    else:
+        data = bake_png(image.data, payload)
+    extension = "svg" if image.media_type == "image/svg+xml" else "png"
+    return BakedImage(
+        data=data,
+        media_type=image.media_type,
+        etag=etag_of(f"{image.sha256}:{payload}".encode()),
+        filename=f"{_slug(badge.name)}{'-signed' if signed else ''}.{extension}",
+        fresh=bool(form and form.fresh),
+    )
+
+
+def _refuse_revoked(row: AssertionRow) -> None:
+    if row.revoked:
+        reason = f": {row.revocation_reason}" if row.revocation_reason else ""
+        raise GoneError(f"this award was revoked{reason}")
+
+
+def _badge(badge_id: uuid.UUID) -> _BadgeRow:
+    raw = table_reader(BadgeClass.__tablename__, _BadgeRow._fields).read(badge_id)
+    if raw is None:  # pragma: no cover - an assertion always references its badge
+        raise NotFoundError(f"no badge with id {badge_id}")
+    return _BadgeRow._make(raw)
+
+
+class _ImageCache:
+    """Image bytes by id, up to a total size: images never change (an upload is a new row)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._images: dict[uuid.UUID, _ImageRow] = {}
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, image_id: uuid.UUID) -> _ImageRow | None:
+        return self._images.get(image_id)
+
+    def put(self, image_id: uuid.UUID, image: _ImageRow) -> None:
+        with self._lock:
+            while self._images and self._size + len(image.data) > self.max_bytes:
+                self._size -= len(self._images.pop(next(iter(self._images))).data)
+            self._images[image_id] = image
+            self._size += len(image.data)
+
+
+_IMAGES = _ImageCache(max_bytes=64 * 1024 * 1024)
+
+
+def _image(image_id: uuid.UUID) -> _ImageRow:
+    image = _IMAGES.get(image_id)
+    if image is None:
+        raw = table_reader(Image.__tablename__, _ImageRow._fields).read(image_id)
+        if raw is None:  # pragma: no cover - a badge always references its image
+            raise NotFoundError(f"no image with id {image_id}")
+        image = _ImageRow._make(raw)
+        _IMAGES.put(image_id, image)
+    return image
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:60] or "badge"

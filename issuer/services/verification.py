@@ -1,0 +1,177 @@
+"""Checking an award the way a verifier would: by hosted URL, by JWS, or from a baked image."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from issuer.models import Assertion
+from issuer.models.types import utcnow
+from issuer.openbadges import signing
+from issuer.openbadges.baking import BakingError, detect_image_type, unbake_png, unbake_svg
+from issuer.openbadges.urls import PublicUrls, parse_key_ref
+from issuer.services.errors import InvalidInputError, NotFoundError
+from issuer.services.hosted import get_assertion_for_page
+from issuer.services.keystore import SigningKey
+
+STATUSES = ("valid", "revoked", "expired", "bad_signature", "unknown_key", "not_a_badge")
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of a check: a status, why, and the award when one was found."""
+
+    status: str
+    message: str
+    format: str | None = None  # "hosted" or "signed"
+    assertion: Assertion | None = None
+
+    @property
+    def valid(self) -> bool:
+        """Whether the badge checks out."""
+        return self.status == "valid"
+
+
+def verify_url(url: str, urls: PublicUrls) -> Verification:
+    """Check a hosted assertion URL of this server (other servers are never fetched)."""
+    prefix = f"{urls.base_url}/public/assertions/"
+    if not url.startswith(prefix):
+        raise InvalidInputError(
+            f"url: only awards hosted by this server can be checked here (their URLs start "
+            f"with {prefix})",
+            "url",
+        )
+    try:
+        assertion_id = uuid.UUID(url.removeprefix(prefix).removesuffix(".json"))
+    except ValueError:
+        return Verification("not_a_badge", "there is no award at this address")
+    return _status_of(assertion_id, "hosted")
+
+
+def verify_jws(token: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> Verification:
+    """Check a signed assertion: its key, its signature, then the award's status."""
+    try:
+        unverified = signing.read_unverified(token)
+    except signing.MalformedJWSError as error:
+        raise InvalidInputError(f"jws: {error}", "jws") from None
+    payload = unverified.payload
+    verification = payload.get("verification")
+    creator = verification.get("creator") if isinstance(verification, dict) else None
+    if not _is_assertion(payload) or not isinstance(creator, str):
+        return Verification("not_a_badge", "the JWS does not carry a signed Open Badges assertion")
+    key_prefix = f"{urls.base_url}/public/keys/"
+    parsed = (
+        parse_key_ref(creator.removeprefix(key_prefix)) if creator.startswith(key_prefix) else None
+    )
+    key = next((k for k in keys if parsed and k.kid == parsed[1]), None)
+    if parsed is None or key is None:
+        return Verification(
+            "unknown_key", f"signed by a key this server does not know ({creator})", "signed"
+        )
+    try:
+        signing.verify(token, key.public_pem)
+    except signing.SignatureError:
+        return Verification(
+            "bad_signature",
+            "the signature does not match the key: the badge was altered or forged",
+            "signed",
+        )
+    except signing.MalformedJWSError as error:
+        raise InvalidInputError(f"jws: {error}", "jws") from None
+    assertion_id = _urn_uuid(payload.get("id"))
+    if assertion_id is None:
+        return Verification("not_a_badge", "the signed assertion has no urn:uuid id", "signed")
+    result = _status_of(assertion_id, "signed")
+    if result.assertion is not None and result.assertion.badge.issuer_id != parsed[0]:
+        return Verification(
+            "unknown_key",
+            "the key belongs to another issuer than the badge",
+            "signed",
+            result.assertion,
+        )
+    return result
+
+
+def verify_image(data: bytes, urls: PublicUrls, keys: Sequence[SigningKey]) -> Verification:
+    """Check a baked PNG or SVG: unbake it, then check what was inside."""
+    kind = detect_image_type(data)
+    if kind is None:
+        raise InvalidInputError("image: the file is not a PNG or SVG image", "image")
+    try:
+        payload = unbake_png(data) if kind == "png" else unbake_svg(data.decode("utf-8"))
+    except (BakingError, UnicodeDecodeError) as error:
+        raise InvalidInputError(
+            f"image: the {kind.upper()} file is damaged ({error})", "image"
+        ) from None
+    if not payload:
+        raise InvalidInputError("image: no badge is baked into this image", "image")
+    payload = payload.strip()
+    if payload.startswith("{"):
+        try:
+            document = json.loads(payload)
+        except json.JSONDecodeError:
+            raise InvalidInputError(
+                "image: the baked assertion is not valid JSON", "image"
+            ) from None
+        url = document.get("id") if isinstance(document, dict) else None
+        if not isinstance(url, str):
+            return Verification("not_a_badge", "the baked JSON is not an assertion with an id")
+        return verify_url(url, urls)
+    if payload.startswith(("http://", "https://")):
+        return verify_url(payload, urls)
+    return verify_jws(payload, urls, keys)
+
+
+def _status_of(assertion_id: uuid.UUID, form: str) -> Verification:
+    try:
+        assertion = get_assertion_for_page(assertion_id)
+    except NotFoundError:
+        return Verification("not_a_badge", "there is no award with this id on this server", form)
+    if assertion.revoked:
+        reason = f": {assertion.revocation_reason}" if assertion.revocation_reason else ""
+        return Verification("revoked", f"this award was revoked{reason}", form, assertion)
+    if assertion.expires is not None and assertion.expires <= utcnow():
+        return Verification("expired", "this award has expired", form, assertion)
+    return Verification(
+        "valid", "this badge was awarded by this issuer and is valid", form, assertion
+    )
+
+
+def _is_assertion(payload: dict[str, object]) -> bool:
+    kind = payload.get("type")
+    return kind == "Assertion" or (isinstance(kind, list) and "Assertion" in kind)
+
+
+def _urn_uuid(value: object) -> uuid.UUID | None:
+    if not isinstance(value, str) or not value.lower().startswith("urn:uuid:"):
+        return None
+    try:
+        return uuid.UUID(value[len("urn:uuid:") :])
+    except ValueError:
+        return None
+
+
+def verify_submission(
+    *,
+    url: str | None,
+    jws: str | None,
+    image: bytes | None,
+    urls: PublicUrls,
+    keys: Sequence[SigningKey],
+) -> Verification:
+    """Check exactly one of: a hosted URL, a JWS, or a baked image."""
+    url, jws = (url or "").strip(), (jws or "").strip()
+    given = [name for name, value in (("url", url), ("jws", jws), ("image", image)) if value]
+    if len(given) != 1:
+        raise InvalidInputError(
+            "give exactly one of: the badge's URL (url), its signed form (jws), "
+            "or the baked badge image (image)" + (f"; got {', '.join(given)}" if given else "")
+        )
+    if url:
+        return verify_url(url, urls)
+    if jws:
+        return verify_jws(jws, urls, keys)
+    assert image is not None  # noqa: S101  (narrowing: given holds exactly "image")
+    return verify_image(image, urls, keys)
