@@ -31,7 +31,10 @@ OPENBADGES_NS: Final = "http://openbadges.org"
 _KEYWORD_PREFIX: Final = b"openbadges\x00"
 # keyword NUL, compression flag 0, method 0, empty language tag NUL, empty translated keyword NUL
 _ITXT_HEADER: Final = _KEYWORD_PREFIX + b"\x00\x00\x00\x00"
-_ITXT_CRC_SEED: Final = zlib.crc32(b"iTXt")
+_ITXT_CRC_SEED: Final = zlib.crc32(b"iTXt" + _ITXT_HEADER)
+_IHDR_START: Final = b"\x00\x00\x00\x0dIHDR"  # length 13, type IHDR
+_IHDR_END: Final = len(PNG_SIGNATURE) + 12 + 13
+_COPY_LIMIT: Final = 16 * 1024
 _TEXT_CHUNKS: Final = (b"iTXt", b"tEXt")
 _MAX_CHUNK_LENGTH: Final = 2**31 - 1  # PNG limit on a chunk's length field
 # A compressed iTXt is never written by a spec-following baker; cap what one may inflate to.
@@ -97,35 +100,42 @@ def detect_image_type(data: bytes) -> Literal["png", "svg"] | None:
 def bake_png(png: bytes, payload: str) -> bytes:
     """Return the PNG with one ``openbadges`` iTXt chunk holding payload, right after IHDR."""
     text = _encode_payload(payload)
-    chunks = _png_chunks(png)
-    data_crc = zlib.crc32(text, zlib.crc32(_ITXT_HEADER, _ITXT_CRC_SEED))
-    badge_chunk = b"".join(
-        (
-            _UINT32.pack(len(_ITXT_HEADER) + len(text)),
-            b"iTXt",
-            _ITXT_HEADER,
-            text,
-            _UINT32.pack(data_crc),
-        )
-    )
-    view = memoryview(png)
-    ihdr_end = chunks[0][2]
-    pieces: list[bytes | memoryview] = [view[:ihdr_end], badge_chunk]
-    # Copy everything else in as few slices as possible, leaving out old badge chunks.
-    run_start = ihdr_end
-    for chunk_type, start, end in chunks[1:]:
-        if chunk_type in _TEXT_CHUNKS and png.startswith(_KEYWORD_PREFIX, start + 8, end - 4):
-            pieces.append(view[run_start:start])
+    _check_png_start(png)
+    size = len(png)
+    # Slicing a memoryview costs more than copying a small image, but avoids copying big ones.
+    source: bytes | memoryview = png if size < _COPY_LIMIT else memoryview(png)
+    pieces = [
+        source[:_IHDR_END],
+        _UINT32.pack(len(_ITXT_HEADER) + len(text)),
+        b"iTXt",
+        _ITXT_HEADER,
+        text,
+        _UINT32.pack(zlib.crc32(text, _ITXT_CRC_SEED)),
+    ]
+    # The same walk as _png_chunks, inlined because bake_png must be fast: copy everything
+    # else in as few slices as possible, leaving out old badge chunks.
+    run_start = position = _IHDR_END
+    while True:
+        if position + 12 > size:
+            raise _chunk_error(png, position)
+        length, chunk_type = _LENGTH_AND_TYPE.unpack_from(png, position)
+        end = position + 12 + length
+        if end > size or length > _MAX_CHUNK_LENGTH or not chunk_type.isalpha():
+            raise _chunk_error(png, position)
+        if chunk_type in _TEXT_CHUNKS and png.startswith(_KEYWORD_PREFIX, position + 8, end - 4):
+            pieces.append(source[run_start:position])
             run_start = end
-    pieces.append(view[run_start:])  # includes any bytes after IEND, untouched
+        elif chunk_type == b"IEND":
+            break
+        position = end
+    pieces.append(source[run_start:])  # includes any bytes after IEND, untouched
     return b"".join(pieces)
 
 
 def unbake_png(png: bytes) -> str | None:
     """Return the text of the PNG's ``openbadges`` iTXt (or legacy tEXt) chunk, or None."""
-    chunks = _png_chunks(png)
     legacy: tuple[int, int] | None = None
-    for chunk_type, start, end in chunks:
+    for chunk_type, start, end in _png_chunks(png):
         if chunk_type not in _TEXT_CHUNKS or not png.startswith(
             _KEYWORD_PREFIX, start + 8, end - 4
         ):
@@ -152,36 +162,51 @@ def _encode_payload(payload: str) -> bytes:
         raise BakingError(f"the badge payload is not valid Unicode text: {error}") from None
 
 
-def _png_chunks(png: bytes) -> list[tuple[bytes, int, int]]:
-    """(type, start, end) of each chunk up to IEND; end includes the CRC."""
+def _check_png_start(png: bytes) -> None:
+    """The PNG signature, then a complete 13-byte IHDR chunk."""
     if not png.startswith(PNG_SIGNATURE):
         raise BakingError("not a PNG image (the PNG signature is missing)")
+    if len(png) < _IHDR_END:
+        raise BakingError(f"the PNG image is truncated: it is only {len(png)} bytes long")
+    if not png.startswith(_IHDR_START, len(PNG_SIGNATURE)):
+        raise BakingError("not a valid PNG image: the first chunk is not a 13-byte IHDR")
+
+
+def _png_chunks(png: bytes) -> list[tuple[bytes, int, int]]:
+    """(type, start, end) of each chunk after IHDR, up to IEND; end includes the CRC."""
+    _check_png_start(png)
     size = len(png)
     chunks: list[tuple[bytes, int, int]] = []
-    position = len(PNG_SIGNATURE)
+    position = _IHDR_END
     while True:
         if position + 12 > size:
-            raise BakingError(
-                f"the PNG image is truncated: it ends at byte {size} without an IEND chunk"
-            )
+            raise _chunk_error(png, position)
         length, chunk_type = _LENGTH_AND_TYPE.unpack_from(png, position)
         end = position + 12 + length
-        if not chunk_type.isalpha():
-            raise BakingError(
-                f"the PNG image is corrupt: invalid chunk type {chunk_type!r} at byte {position}"
-            )
-        if length > _MAX_CHUNK_LENGTH or end > size:
-            name = chunk_type.decode("ascii")
-            raise BakingError(
-                f"the PNG image is truncated or corrupt: the {name} chunk at byte {position} "
-                f"claims {length} bytes, past the end of the file"
-            )
-        if not chunks and (chunk_type != b"IHDR" or length != 13):
-            raise BakingError("not a valid PNG image: the first chunk is not a 13-byte IHDR")
+        if end > size or length > _MAX_CHUNK_LENGTH or not chunk_type.isalpha():
+            raise _chunk_error(png, position)
         chunks.append((chunk_type, position, end))
         if chunk_type == b"IEND":
             return chunks
         position = end
+
+
+def _chunk_error(png: bytes, position: int) -> BakingError:
+    """Say what is wrong with the chunk header at position."""
+    size = len(png)
+    if position + 12 > size:
+        return BakingError(
+            f"the PNG image is truncated: it ends at byte {size} without an IEND chunk"
+        )
+    length, chunk_type = _LENGTH_AND_TYPE.unpack_from(png, position)
+    if not chunk_type.isalpha():
+        return BakingError(
+            f"the PNG image is corrupt: invalid chunk type {chunk_type!r} at byte {position}"
+        )
+    return BakingError(
+        f"the PNG image is truncated or corrupt: the {chunk_type.decode('ascii')} chunk at "
+        f"byte {position} claims {length} bytes, past the end of the file"
+    )
 
 
 def _check_crc(png: bytes, start: int, end: int) -> None:

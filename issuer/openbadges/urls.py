@@ -1,4 +1,10 @@
-"""The public URLs of hosted Open Badges documents, derived from the issuer's base URL."""
+"""The public URLs of hosted Open Badges documents, derived from the issuer's base URL.
+
+Signed badges point at key-scoped views of their BadgeClass and issuer Profile
+(``?key=<kid>``): a Profile that lists exactly the key that signed. openbadges-validator-core
+accepts only one ``publicKey`` per Profile, so this is how badges signed before a key rotation
+keep verifying after it.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +17,17 @@ class PublicUrls:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
 
-    def issuer(self, issuer_id: uuid.UUID) -> str:
-        """URL of an issuer Profile."""
-        return f"{self.base_url}/public/issuers/{issuer_id}"
+    def issuer(self, issuer_id: uuid.UUID, kid: str | None = None) -> str:
+        """URL of an issuer Profile (the view for badges signed by key kid, when given)."""
+        return f"{self.base_url}/public/issuers/{issuer_id}{_scope(kid)}"
 
     def issuer_image(self, issuer_id: uuid.UUID) -> str:
         """URL of an issuer's image."""
         return f"{self.base_url}/public/issuers/{issuer_id}/image"
 
-    def badge(self, badge_id: uuid.UUID) -> str:
-        """URL of a BadgeClass."""
-        return f"{self.base_url}/public/badges/{badge_id}"
+    def badge(self, badge_id: uuid.UUID, kid: str | None = None) -> str:
+        """URL of a BadgeClass (the view for badges signed by key kid, when given)."""
+        return f"{self.base_url}/public/badges/{badge_id}{_scope(kid)}"
 
     def badge_image(self, badge_id: uuid.UUID) -> str:
         """URL of a BadgeClass image."""
@@ -46,6 +52,10 @@ class PublicUrls:
     def key(self, issuer_id: uuid.UUID, kid: str) -> str:
         """URL of the CryptographicKey document of signing key kid, owned by one issuer."""
         return f"{self.base_url}/public/keys/{key_ref(issuer_id, kid)}"
+
+
+def _scope(kid: str | None) -> str:
+    return f"?key={kid}" if kid else ""
 
 
 def key_ref(issuer_id: uuid.UUID, kid: str) -> str:

@@ -41,7 +41,8 @@ def get_issuer(issuer_id: uuid.UUID, force_json: bool) -> Response:
     if prefers_html(force_json):
         return page_response("public/issuer.html", issuer=issuer, badges=badges, urls=urls)
     keys = context.keystore().list_keys()
-    return document_response(hosted.profile_document(issuer, urls, keys))
+    kid = request.args.get("key")
+    return document_response(hosted.profile_document(issuer, urls, keys, kid))
 
 
 @bp.get("/public/issuers/<uuid:issuer_id>/revocations")
@@ -73,7 +74,9 @@ def get_badge(badge_id: uuid.UUID, force_json: bool) -> Response:
     urls = context.urls()
     if prefers_html(force_json):
         return page_response("public/badge.html", badge=badge, urls=urls)
-    return document_response(hosted.badge_document(badge, urls))
+    keys = context.keystore().list_keys()
+    kid = request.args.get("key")
+    return document_response(hosted.badge_document(badge, urls, keys, kid))
 
 
 @bp.get("/public/badges/<uuid:badge_id>/image")

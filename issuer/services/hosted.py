@@ -63,33 +63,45 @@ def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AssertionR
 
 
 def profile_document(
-    issuer: Issuer, urls: PublicUrls, keys: Sequence[SigningKey]
+    issuer: Issuer, urls: PublicUrls, keys: Sequence[SigningKey], kid: str | None = None
 ) -> dict[str, Any]:
-    """Build the OB 2.0 issuer Profile of an issuer, listing every key that signs for it."""
+    """Build an issuer's Profile; its key-scoped view (kid) lists the one key that signed.
+
+    The plain Profile lists the current signing key: openbadges-validator-core refuses a
+    Profile with more than one ``publicKey``, and every hosted badge is checked through it.
+    """
+    listed = _find_key(keys, kid) if kid else (keys[-1] if keys else None)
     return ob2.build_profile(
         ob2.ProfileData(
-            id=urls.issuer(issuer.id),
+            id=urls.issuer(issuer.id, kid),
             name=issuer.name,
             url=issuer.url,
             email=issuer.email,
             description=issuer.description,
             image=urls.issuer_image(issuer.id) if issuer.image_id else None,
-            public_keys=[urls.key(issuer.id, key.kid) for key in keys],
+            public_keys=[urls.key(issuer.id, listed.kid)] if listed else [],
             revocation_list=urls.revocations(issuer.id),
         )
     )
 
 
 def key_document(ref: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> dict[str, Any]:
-    """Build the CryptographicKey published at ``/public/keys/<ref>`` (a key of one issuer)."""
+    """Build the CryptographicKey at ``/public/keys/<ref>``: one key, owned by one issuer."""
     parsed = parse_key_ref(ref)
-    key = next((k for k in keys if parsed and k.kid == parsed[1]), None)
-    if parsed is None or key is None or db.session.get(Issuer, parsed[0]) is None:
+    if parsed is None or db.session.get(Issuer, parsed[0]) is None:
         raise NotFoundError(f"no key {ref}")
-    issuer_id = parsed[0]
+    issuer_id, kid = parsed
+    key = _find_key(keys, kid)
     return ob2.build_cryptographic_key(
-        urls.key(issuer_id, key.kid), urls.issuer(issuer_id), key.public_pem
+        urls.key(issuer_id, key.kid), urls.issuer(issuer_id, key.kid), key.public_pem
     )
+
+
+def _find_key(keys: Sequence[SigningKey], kid: str) -> SigningKey:
+    key = next((k for k in keys if k.kid == kid), None)
+    if key is None:
+        raise NotFoundError(f"no signing key {kid}")
+    return key
 
 
 def revocation_list_document(issuer_id: uuid.UUID, urls: PublicUrls) -> dict[str, Any]:
@@ -109,12 +121,16 @@ def revocation_list_document(issuer_id: uuid.UUID, urls: PublicUrls) -> dict[str
     )
 
 
-def badge_document(badge: BadgeClass, urls: PublicUrls) -> dict[str, Any]:
-    """Build the OB 2.0 BadgeClass of a badge."""
+def badge_document(
+    badge: BadgeClass, urls: PublicUrls, keys: Sequence[SigningKey], kid: str | None = None
+) -> dict[str, Any]:
+    """Build a badge's BadgeClass; its key-scoped view (kid) names the key-scoped issuer."""
+    if kid:
+        _find_key(keys, kid)
     return ob2.build_badge_class(
         ob2.BadgeClassData(
-            id=urls.badge(badge.id),
-            issuer=urls.issuer(badge.issuer_id),
+            id=urls.badge(badge.id, kid),
+            issuer=urls.issuer(badge.issuer_id, kid),
             name=badge.name,
             description=badge.description,
             image=urls.badge_image(badge.id),

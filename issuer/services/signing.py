@@ -33,7 +33,10 @@ class Signer:
     def sign_many(self, issuer_id: uuid.UUID, awards: Sequence[Mapping[str, Any]]) -> list[str]:
         """Return the JWS of each award, in order, signing in parallel for large batches."""
         key_url = self.urls.key(issuer_id, self.key.kid)
-        payloads = [ob2.serialize(signed_payload(award, self.urls, key_url)) for award in awards]
+        payloads = [
+            ob2.serialize(signed_payload(award, self.urls, key_url, self.key.kid))
+            for award in awards
+        ]
         private_key = self.key.private_key
 
         def sign_one(payload: bytes) -> str:
@@ -45,13 +48,15 @@ class Signer:
             return list(pool.map(sign_one, payloads, chunksize=64))
 
 
-def signed_payload(award: Mapping[str, Any], urls: PublicUrls, key_url: str) -> dict[str, Any]:
-    """Build the signed Assertion of an award (``id`` is the ``urn:uuid`` of its id)."""
+def signed_payload(
+    award: Mapping[str, Any], urls: PublicUrls, key_url: str, kid: str
+) -> dict[str, Any]:
+    """Build the signed Assertion of an award: ``urn:uuid`` id, key-scoped BadgeClass URL."""
     issued_on: datetime = award["issued_on"]
     return ob2.build_signed_assertion(
         ob2.AssertionData(
             id=f"urn:uuid:{award['id']}",
-            badge=urls.badge(award["badge_id"]),
+            badge=urls.badge(award["badge_id"], kid),
             recipient_email=award["recipient_email"],
             salt=award["salt"],
             issued_on=issued_on,

@@ -40,7 +40,8 @@ def test_award_carries_its_signed_form(client: FlaskClient, make_badge: Any, awa
     payload = verify_with_published_key(client, assertion["signed"])
     hosted = client.get(path(assertion["openBadgeId"])).json or {}
     assert payload["id"] == f"urn:uuid:{assertion['id']}"
-    assert payload["badge"] == badge["openBadgeId"]
+    kid = signing.read_unverified(assertion["signed"]).header["kid"].rsplit("/", 1)[1][:16]
+    assert payload["badge"] == f"{badge['openBadgeId']}?key={kid}"
     assert payload["recipient"] == hosted["recipient"]
     assert payload["issuedOn"] == hosted["issuedOn"]
     assert payload["expires"] == hosted["expires"]
@@ -62,15 +63,27 @@ def test_issuer_profile_lists_keys_and_revocation_list(
 ) -> None:
     issuer = make_issuer()
     profile = client.get(path(issuer["openBadgeId"])).json or {}
-    keys = app.extensions["issuer.keystore"].list_keys()
-    assert profile["publicKey"] == [
-        f"{BASE_URL}/public/keys/{key.kid}-{issuer['id']}" for key in keys
-    ]
+    key = app.extensions["issuer.keystore"].list_keys()[-1]
+    key_url = f"{BASE_URL}/public/keys/{key.kid}-{issuer['id']}"
+    assert profile["publicKey"] == [key_url]
     assert profile["revocationList"] == f"{issuer['openBadgeId']}/revocations"
-    key_doc = client.get(path(profile["publicKey"][0])).json or {}
-    assert key_doc["owner"] == issuer["openBadgeId"]
-    assert key_doc["publicKeyPem"] == keys[0].public_pem
+    key_doc = client.get(path(key_url)).json or {}
+    assert key_doc["owner"] == f"{issuer['openBadgeId']}?key={key.kid}"
+    assert key_doc["publicKeyPem"] == key.public_pem
     assert "PRIVATE" not in str(key_doc)
+    scoped = client.get(path(key_doc["owner"])).json or {}
+    assert scoped["id"] == key_doc["owner"]
+    assert scoped["publicKey"] == [key_url]
+    assert {k: v for k, v in scoped.items() if k not in ("id", "publicKey")} == {
+        k: v for k, v in profile.items() if k not in ("id", "publicKey")
+    }
+
+
+def test_unknown_key_scope_is_404(client: FlaskClient, make_badge: Any) -> None:
+    badge = make_badge()
+    assert client.get(path(badge["openBadgeId"]) + "?key=ffffffffffffffff").status_code == 404
+    issuer = client.get(path(badge["openBadgeId"])).json["issuer"]  # type: ignore[index]
+    assert client.get(path(issuer) + "?key=nope").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -165,6 +178,8 @@ def test_rotation_keeps_old_signatures_verifiable(
     )
     verify_with_published_key(client, before["signed"])
     verify_with_published_key(client, after["signed"])
+    profile = client.get(f"/public/issuers/{issuer['id']}").json or {}
+    assert profile["publicKey"] == [creator(after["signed"])]
     listed = runner.invoke(args=["keys", "list"])
     assert first_key.kid in listed.output and second_key.kid in listed.output
     assert "signing" in listed.output.splitlines()[1]

@@ -7,12 +7,16 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from issuer.openbadges.keys import generate_private_key_pem
+from issuer.openbadges.signing import read_unverified
 from issuer.services.keystore import MemoryKeyStore
 from tests.support import ORACLES, SVG_150, ApiClient, data_uri, make_token, png_bytes
 
@@ -30,13 +34,21 @@ def _oracles_present() -> None:
 
 
 @pytest.fixture
-def live(make_app: Callable[..., Flask], keystore: MemoryKeyStore) -> Iterator[Flask]:
+def live_keys() -> MemoryKeyStore:
+    """Signing keys of the live app's own (so rotating them touches no other test)."""
+    store = MemoryKeyStore()
+    store.add_key(generate_private_key_pem())
+    return store
+
+
+@pytest.fixture
+def live(make_app: Callable[..., Flask], live_keys: MemoryKeyStore) -> Iterator[Flask]:
     """The app served over HTTP on a loopback port, with its base URL set to that address."""
     holder: dict[str, Flask] = {}
     server = make_server(
         "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
     )
-    app = make_app(keystore, BASE_URL=f"http://127.0.0.1:{server.server_port}")
+    app = make_app(live_keys, BASE_URL=f"http://127.0.0.1:{server.server_port}")
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -190,3 +202,70 @@ def test_revoked_assertion_fails(
     )
     assert status == 1
     assert report["report"]["valid"] is False
+
+
+RECIPIENT = json.dumps({"email": "ada@example.org"})
+
+
+def download(live: Flask, url: str, target: Path) -> Path:
+    """Fetch one of the live app's public files into target."""
+    parts = urlsplit(url)
+    response = live.test_client().get(parts.path, query_string=parts.query)
+    assert response.status_code == 200, response.data[:200]
+    target.write_bytes(response.data)
+    return target
+
+
+def test_signed_assertion_is_valid(hosted_award: Callable[..., dict[str, Any]]) -> None:
+    assertion = hosted_award()
+    status, report = check_ob2(assertion["signed"], "--recipient", RECIPIENT)
+    assert status == 0, messages(report)
+    status, report = check_ob2(assertion["signed"], "--second-opinion", "--recipient", RECIPIENT)
+    assert status == 0, report
+
+
+@pytest.mark.parametrize(("svg", "signed"), [(False, False), (True, False), (False, True)])
+def test_baked_images_are_valid(
+    hosted_award: Callable[..., dict[str, Any]],
+    live: Flask,
+    tmp_path: Path,
+    svg: bool,
+    signed: bool,
+) -> None:
+    image = data_uri(SVG_150.encode(), "image/svg+xml") if svg else None
+    assertion = hosted_award(image=image)
+    url = assertion["image"] + ("?signed=1" if signed else "")
+    baked = download(live, url, tmp_path / ("badge.svg" if svg else "badge.png"))
+    status, report = check_ob2(str(baked), "--recipient", RECIPIENT)
+    assert status == 0, messages(report)
+
+
+def test_revoked_signed_assertion_fails(
+    hosted_award: Callable[..., dict[str, Any]], live_api: ApiClient
+) -> None:
+    assertion = hosted_award()
+    live_api.post(f"/assertions/{assertion['id']}/revoke", {"reason": "Issued in error"})
+    status, report = check_ob2(assertion["signed"], "--strict-revocation")
+    assert status == 1
+    assert report["report"]["valid"] is False
+
+
+def test_signatures_survive_key_rotation(
+    hosted_award: Callable[..., dict[str, Any]], live: Flask, live_keys: MemoryKeyStore
+) -> None:
+    before = hosted_award()
+    old_kid = live_keys.list_keys()[-1].kid
+    rotated = live.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    new_kid = live_keys.list_keys()[-1].kid
+    after = hosted_award()
+    assert f"/keys/{old_kid}-" in creator(before["signed"])
+    assert f"/keys/{new_kid}-" in creator(after["signed"])
+    for token in (before["signed"], after["signed"]):
+        status, report = check_ob2(token, "--recipient", RECIPIENT)
+        assert status == 0, messages(report)
+
+
+def creator(token: str) -> str:
+    """The key URL a signed assertion names."""
+    return str(read_unverified(token).payload["verification"]["creator"])
