@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from issuer.openbadges.baking import bake_png
 from issuer.openbadges.keys import generate_private_key_pem
 from issuer.openbadges.signing import read_unverified
 from issuer.services.keystore import MemoryKeyStore
@@ -236,6 +237,16 @@ def test_baked_images_are_valid(
     assertion = hosted_award(image=image)
     url = assertion["image"] + ("?signed=1" if signed else "")
     baked = download(live, url, tmp_path / ("badge.svg" if svg else "badge.png"))
+    status, report = check_ob2(str(baked), "--recipient", RECIPIENT)
+    assert status == 0, messages(report)
+
+
+def test_png_baked_with_the_hosted_url_is_valid(
+    hosted_award: Callable[..., dict[str, Any]], tmp_path: Path
+) -> None:
+    assertion = hosted_award()
+    baked = tmp_path / "badge.png"
+    baked.write_bytes(bake_png(png_bytes(), assertion["openBadgeId"]))
     status, report = check_ob2(str(baked), "--recipient", RECIPIENT)
     assert status == 0, messages(report)
 
