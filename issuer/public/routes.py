@@ -135,7 +135,13 @@ def get_assertion_image(assertion_id: uuid.UUID) -> Response:
 def verify() -> Response:
     """A page where anyone can check a badge: its URL, its JWS, or the baked image."""
     if request.method == "GET":
-        return page_response("public/verify.html", result=None, error=None, cache_control=PRIVATE)
+        return page_response(
+            "public/verify.html",
+            result=None,
+            error=None,
+            urls=context.urls(),
+            cache_control=PRIVATE,
+        )
     try:
         result = verification.verify_submission(
             url=request.form.get("url"),
@@ -150,6 +156,7 @@ def verify() -> Response:
             status=error.status,
             result=None,
             error=error.message,
+            urls=context.urls(),
             cache_control=PRIVATE,
         )
     return page_response(
