@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,24 @@ from issuer.services.keystore import KeyStore
 BASE_URL = "http://issuer.test"
 ORACLES = Path(__file__).resolve().parents[2] / "shared" / "oracles"
 VENDOR = Path(__file__).resolve().parents[2] / "shared" / "vendor"
+
+# Sample payloads for baking tests: a hosted assertion (with non-ASCII text), a JWS, a URL.
+ASSERTION_ID = "https://issuer.example.org/public/assertions/5b0f6c5e"
+HOSTED_JSON = json.dumps(
+    {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": ASSERTION_ID,
+        "recipient": {"type": "email", "hashed": True, "identity": "sha256$abc"},
+        "badge": "https://issuer.example.org/public/badges/1",
+        "verification": {"type": "hosted"},
+        "issuedOn": "2024-05-01T12:00:00+00:00",
+        "narrative": "Zoë led the team ✓",
+    },
+    ensure_ascii=False,
+)
+JWS = "eyJhbGciOiJSUzI1NiJ9.eyJpZCI6InVybjp1dWlkOjEifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU_-w"
+URL = "https://issuer.example.org/public/assertions/7"
 
 
 def build_app(database_url: str, keystore: KeyStore, data_dir: Path, **extra: Any) -> Flask:

@@ -130,6 +130,19 @@ def test_unknown_issuer_has_no_revocation_list(client: FlaskClient) -> None:
     assert response.status_code == 404
 
 
+def issuer_and_badge(api: ApiClient, png_uri: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create an issuer and a badge through the API of an app of the test's own."""
+    issuer = api.post("/issuers", {"name": "I", "url": "https://i.example", "email": "i@i.example"})
+    body = {
+        "issuer": (issuer.json or {})["id"],
+        "name": "B",
+        "description": "D",
+        "image": png_uri,
+        "criteria": {"narrative": "n"},
+    }
+    return issuer.json or {}, api.post("/badges", body).json or {}
+
+
 def test_rotation_keeps_old_signatures_verifiable(
     make_app: Callable[..., Flask], png_uri: str
 ) -> None:
@@ -138,23 +151,7 @@ def test_rotation_keeps_old_signatures_verifiable(
     app = make_app(store)
     client = app.test_client()
     api = ApiClient(client, make_token(app, "admin@example.org", admin=True))
-    issuer = (
-        api.post("/issuers", {"name": "I", "url": "https://i.example", "email": "i@i.example"}).json
-        or {}
-    )
-    badge = (
-        api.post(
-            "/badges",
-            {
-                "issuer": issuer["id"],
-                "name": "B",
-                "description": "D",
-                "image": png_uri,
-                "criteria": {"narrative": "n"},
-            },
-        ).json
-        or {}
-    )
+    issuer, badge = issuer_and_badge(api, png_uri)
     before = (
         api.post(f"/badges/{badge['id']}/awards", {"recipients": ["a@example.org"]}).json or {}
     )["awards"][0]
@@ -204,23 +201,7 @@ def test_awards_made_before_signing_are_signed_on_first_request(
 def test_signing_without_a_key_is_503(make_app: Callable[..., Flask], png_uri: str) -> None:
     app = make_app(MemoryKeyStore())
     api = ApiClient(app.test_client(), make_token(app, "admin@example.org", admin=True))
-    issuer = (
-        api.post("/issuers", {"name": "I", "url": "https://i.example", "email": "i@i.example"}).json
-        or {}
-    )
-    badge = (
-        api.post(
-            "/badges",
-            {
-                "issuer": issuer["id"],
-                "name": "B",
-                "description": "D",
-                "image": png_uri,
-                "criteria": {"narrative": "n"},
-            },
-        ).json
-        or {}
-    )
+    issuer, badge = issuer_and_badge(api, png_uri)
     response = api.post(f"/badges/{badge['id']}/awards", {"recipients": ["a@example.org"]})
     assert response.status_code == 503
     assert "init" in (response.json or {})["message"]

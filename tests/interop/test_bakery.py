@@ -11,27 +11,11 @@ from typing import Any
 import pytest
 
 from issuer.openbadges.baking import bake_png, bake_svg, unbake_png, unbake_svg
-from tests.support import ORACLES, SVG_150, png_bytes
+from tests.support import ASSERTION_ID, HOSTED_JSON, JWS, ORACLES, SVG_150, URL, png_bytes
 
 pytestmark = pytest.mark.interop
 
 BAKERY = ORACLES / "bakery"
-ASSERTION_ID = "http://127.0.0.1:5055/public/assertions/3f1c2a9e"
-HOSTED_JSON = json.dumps(
-    {
-        "@context": "https://w3id.org/openbadges/v2",
-        "type": "Assertion",
-        "id": ASSERTION_ID,
-        "recipient": {"type": "email", "hashed": True, "identity": "sha256$0123abcd"},
-        "badge": "http://127.0.0.1:5055/public/badges/1",
-        "verification": {"type": "hosted"},
-        "issuedOn": "2024-05-01T12:00:00+00:00",
-        "narrative": "Zoë led the team ✓",
-    },
-    ensure_ascii=False,
-)
-JWS = "eyJhbGciOiJSUzI1NiJ9.eyJpZCI6InVybjp1dWlkOjEifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU_-w"
-URL = "http://127.0.0.1:5055/public/assertions/7"
 PAYLOADS = pytest.mark.parametrize("payload", [HOSTED_JSON, JWS, URL], ids=["json", "jws", "url"])
 
 

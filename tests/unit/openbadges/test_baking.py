@@ -25,28 +25,12 @@ from issuer.openbadges.baking import (
     unbake_png,
     unbake_svg,
 )
-from tests.support import SVG_150, VENDOR, png_bytes
+from tests.support import ASSERTION_ID, HOSTED_JSON, JWS, SVG_150, URL, VENDOR, png_bytes
 
 OB_NS = "http://openbadges.org"
 ASSERTION = "{" + OB_NS + "}assertion"
 SVG_NS = "http://www.w3.org/2000/svg"
 NS_DECLARATION = ' xmlns:openbadges="http://openbadges.org"'
-ASSERTION_ID = "https://issuer.example.org/public/assertions/5b0f6c5e"
-HOSTED_JSON = json.dumps(
-    {
-        "@context": "https://w3id.org/openbadges/v2",
-        "type": "Assertion",
-        "id": ASSERTION_ID,
-        "recipient": {"type": "email", "hashed": True, "identity": "sha256$abc"},
-        "badge": "https://issuer.example.org/public/badges/1",
-        "verification": {"type": "hosted"},
-        "issuedOn": "2024-05-01T12:00:00+00:00",
-        "narrative": "Zoë led the team ✓",
-    },
-    ensure_ascii=False,
-)
-JWS = "eyJhbGciOiJSUzI1NiJ9.eyJpZCI6InVybjp1dWlkOjEifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU_-w"
-URL = "https://issuer.example.org/public/assertions/7"
 PAYLOADS = [HOSTED_JSON, JWS, URL, "Zoë ✓"]
 BAKERY_FIXTURES = VENDOR / "ob2" / "fixtures-bakery"
 
