@@ -201,7 +201,7 @@ def test_awards_made_before_signing_are_signed_on_first_request(
 def test_signing_without_a_key_is_503(make_app: Callable[..., Flask], png_uri: str) -> None:
     app = make_app(MemoryKeyStore())
     api = ApiClient(app.test_client(), make_token(app, "admin@example.org", admin=True))
-    issuer, badge = issuer_and_badge(api, png_uri)
+    _, badge = issuer_and_badge(api, png_uri)
     response = api.post(f"/badges/{badge['id']}/awards", {"recipients": ["a@example.org"]})
     assert response.status_code == 503
     assert "init" in (response.json or {})["message"]
