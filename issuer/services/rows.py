@@ -19,6 +19,8 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
+from issuer.extensions import db
+
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 Converter = Callable[[Any], Any] | None
 
@@ -131,6 +133,4 @@ def reader_for(engine: Engine, table: Table, columns: Sequence[str]) -> RowReade
 
 def table_reader(table: str, columns: Sequence[str]) -> RowReader:
     """The reader of these columns of a table, on the current app's database."""
-    from issuer.extensions import db  # the pure reader above needs no app
-
     return reader_for(db.engine, db.metadata.tables[table], columns)
