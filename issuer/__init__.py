@@ -15,9 +15,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the Flask application."""
     from issuer import cli, context, errors
     from issuer.api import bp as api_bp
+    from issuer.auth import access
+    from issuer.auth import bp as auth_bp
     from issuer.config import TEMPLATES_DIR, finalize_config, load_config
     from issuer.extensions import csrf, db, migrate
+    from issuer.profiles import bp as profiles_bp
+    from issuer.profiles import routes as profile_routes
     from issuer.public import bp as public_bp
+    from issuer.services import outbox
+    from issuer.studio import bp as studio_bp
 
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=None)
     app.config.update(load_config())
@@ -31,8 +37,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so no CSRF to defend against
     context.init_app(app)
+    outbox.init_app(app)  # background e-mail delivery, started by the first request that needs it
     errors.init_app(app)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(public_bp)
+    access.init_app(app)
+    profile_routes.init_app(app)
+    for blueprint in (api_bp, public_bp, auth_bp, studio_bp, profiles_bp):
+        app.register_blueprint(blueprint)
     cli.init_app(app)
     return app

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app wsgi init | users create | tokens create | keys ...``."""
+"""Command-line tools: ``flask --app wsgi init | users | tokens | keys | outbox ...``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from flask_migrate import upgrade
 
 from issuer import context
 from issuer.extensions import db
+from issuer.mail import MailConfigError, sender_from_config
 from issuer.openbadges.keys import generate_private_key_pem
+from issuer.services import outbox
 from issuer.services import users as user_service
 from issuer.services.errors import ServiceError
 from issuer.services.issuers import list_issuers
@@ -18,6 +20,7 @@ from issuer.services.keystore import ensure_signing_key
 users_cli = AppGroup("users", help="Manage users.")
 tokens_cli = AppGroup("tokens", help="Manage API tokens.")
 keys_cli = AppGroup("keys", help="Manage the signing keys.")
+outbox_cli = AppGroup("outbox", help="Deliver queued e-mail.")
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(outbox_cli)
 
 
 @click.command("init")
@@ -114,3 +118,20 @@ def list_keys() -> None:
             click.echo(f"  {issuer.name}:")
             for key in keys:
                 click.echo(f"    {urls.key(issuer.id, key.kid)}")
+
+
+@outbox_cli.command("send")
+def send_outbox() -> None:
+    """Send every queued e-mail that is due; failed ones wait for their next retry.
+
+    Safe to run from cron beside the web processes: no e-mail is sent twice at once.
+    """
+    try:
+        sender = sender_from_config(current_app.config)
+    except MailConfigError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        report = outbox.deliver_all_due(sender)
+    finally:
+        sender.close()
+    click.echo(f"sent {report.sent}, failed {report.failed}, waiting {report.remaining}")

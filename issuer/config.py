@@ -35,6 +35,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # A 10,000-recipient award body with evidence and a 2 MiB image (base64) both fit.
         "MAX_CONTENT_LENGTH": _int(env, "ISSUER_MAX_REQUEST_BYTES", 16 * 1024 * 1024),
         "SCHEMAS_DIR": SCHEMAS_DIR,
+        # Unset: e-mails are written to the log instead of being sent (see issuer/mail.py).
+        "SMTP_URL": env.get("ISSUER_SMTP_URL") or None,
+        # Unset: badges@<host of BASE_URL>.
+        "MAIL_FROM": env.get("ISSUER_MAIL_FROM") or None,
+        # "background": each web process sends its outbox in a thread; "off": only the
+        # `flask outbox send` command does.
+        "OUTBOX_DELIVERY": env.get("ISSUER_OUTBOX_DELIVERY") or "background",
     }
 
 
@@ -61,6 +68,11 @@ def finalize_config(config: dict[str, Any]) -> None:
         config["SECRET_KEY"] = _persistent_secret(Path(config["DATA_DIR"]))
     if int(config["MAX_IMAGE_BYTES"]) <= 0:
         raise ConfigError("ISSUER_MAX_IMAGE_BYTES must be a positive number")
+    if not config.get("MAIL_FROM"):
+        config["MAIL_FROM"] = f"badges@{parts.hostname or 'localhost'}"
+    delivery = config.setdefault("OUTBOX_DELIVERY", "background")
+    if delivery not in ("background", "off"):
+        raise ConfigError(f"ISSUER_OUTBOX_DELIVERY must be background or off, got {delivery!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

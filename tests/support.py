@@ -100,3 +100,19 @@ SVG_150 = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="150" height="150" viewBox="0 0 150 150">'
     '<circle cx="75" cy="75" r="70" fill="#2e86de"/></svg>'
 )
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on a page."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert match is not None, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, email: str, password: str) -> TestResponse:
+    """Log in through the login form, as a person would."""
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password})

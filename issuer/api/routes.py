@@ -129,6 +129,7 @@ def award_badge(badge_id: uuid.UUID) -> Response:
             issued_on=_datetime(body.get("issued_on")),
             expires=_datetime(body.get("expires")),
             allow_duplicate=body.get("allow_duplicate", False),
+            notify=body.get("notify", True),
         ),
         context.signer(),
     )

@@ -42,6 +42,8 @@ def badge_json(
         "image": urls.badge_image(badge.id),
         "criteria": criteria,
         "private": badge.private,
+        "post_to_feed": badge.post_to_feed,
+        "archived": badge.archived,
         "tags": list(badge.tags),
         "alignment": list(badge.alignment),
         "expires_after_days": badge.expires_after_days,

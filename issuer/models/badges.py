@@ -58,6 +58,10 @@ class BadgeClass(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     alignment: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     private: Mapped[bool] = mapped_column(default=False)
+    # Whether awards of this badge appear in the feed (flair may be awarded quietly).
+    post_to_feed: Mapped[bool] = mapped_column(default=True)
+    # Archived badges take no new awards; awards already made stay valid.
+    archived: Mapped[bool] = mapped_column(default=False)
     expires_after_days: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -92,6 +96,8 @@ class Assertion(Base):
     # The signed form, made once with the key current at the time; kept through key rotations.
     signed_jws: Mapped[str | None] = mapped_column(Text)
     signed_kid: Mapped[str | None] = mapped_column(String(64))
+    # The learner may hide an award from their public profile; it stays valid.
+    hidden: Mapped[bool] = mapped_column(default=False)
 
     badge: Mapped[BadgeClass] = relationship()
     recipient: Mapped[User] = relationship()

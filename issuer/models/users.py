@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,7 +15,7 @@ from issuer.models.types import UTCDateTime, utcnow
 ROLES = ("admin", "learner")
 
 
-class User(Base):
+class User(UserMixin, Base):  # type: ignore[misc]  # flask_login is untyped
     """A person: an admin who runs the issuer, or a learner who receives badges."""
 
     __tablename__ = "users"

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, render_template, request
 from werkzeug.http import parse_etags
 
+from issuer.auth.access import signed_in_user
 from issuer.errors import wants_html
 from issuer.openbadges.ob2 import serialize
 from issuer.services.hosted import etag_of
@@ -38,6 +39,9 @@ def page_response(
 ) -> Response:
     """Serve an HTML page with an ETag and Cache-Control."""
     body = render_template(template, **values).encode("utf-8")
+    if signed_in_user() is not None:
+        # The page shows the signed-in user's menu: no shared cache may keep it.
+        cache_control = PRIVATE
     return _respond(body, etag_of(body), status, "text/html; charset=utf-8", cache_control)
 
 

@@ -7,6 +7,7 @@ import uuid
 from flask import Response, request
 
 from issuer import context
+from issuer.auth.access import signed_in_user
 from issuer.extensions import db
 from issuer.models.types import utcnow
 from issuer.public import bp
@@ -20,7 +21,7 @@ from issuer.public.responses import (
     prefers_html,
     text_response,
 )
-from issuer.services import exports, hosted, verification
+from issuer.services import exports, hosted, profiles, verification
 from issuer.services.errors import ServiceError
 from issuer.services.issuers import list_issuers
 from issuer.uploads import uploaded_image
@@ -93,11 +94,13 @@ def get_assertion(assertion_id: uuid.UUID, force_json: bool) -> Response:
     urls = context.urls()
     if prefers_html(force_json):
         assertion = hosted.get_assertion_for_page(assertion_id)
+        viewer = signed_in_user()
         return page_response(
             "public/assertion.html",
             status=410 if assertion.revoked else 200,
             cache_control=REVALIDATE,
             assertion=assertion,
+            viewer=viewer,
             urls=urls,
             now=utcnow(),
         )
@@ -162,3 +165,9 @@ def verify() -> Response:
     return page_response(
         "public/verify.html", result=result, error=None, urls=context.urls(), cache_control=PRIVATE
     )
+
+
+@bp.get("/badges")
+def list_badges() -> Response:
+    """The public catalogue: each issuer's achievable badges, never a private one."""
+    return page_response("public/badges.html", catalogue=profiles.catalogue(), urls=context.urls())

@@ -16,6 +16,7 @@ from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
 from issuer.services.badges import get_badge
 from issuer.services.errors import InvalidInputError, NotFoundError
+from issuer.services.notifications import notify_awards
 from issuer.services.signing import Signer
 from issuer.services.users import default_name
 
@@ -36,6 +37,8 @@ class AwardRequest:
     issued_on: datetime | None = None
     expires: datetime | None = None
     allow_duplicate: bool = False
+    # Tell each new recipient: an in-platform notification and an e-mail.
+    notify: bool = True
 
 
 @dataclass
@@ -50,6 +53,10 @@ class AwardOutcome:
 def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> AwardOutcome:
     """Award a badge to every recipient, signing each new award; all or nothing."""
     badge = get_badge(badge_id)
+    if badge.archived:
+        raise InvalidInputError(
+            f"the badge {badge.name!r} is archived and takes no new awards", "badge"
+        )
     emails = _normalized_recipients(request.recipients)
     now = utcnow()
     issued_on = request.issued_on or now
@@ -94,6 +101,8 @@ def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> A
     created = [Assertion(**row) for row in rows]
     db.session.add_all(created)
     db.session.flush()
+    if request.notify:
+        notify_awards(created, urls=signer.urls)
     by_id = {award.id: award for award in created}
     awards = [held.get(user_ids[e]) or by_id[new_ids[user_ids[e]]] for e in emails]
     return AwardOutcome(awards=awards, created=len(rows), existing=len(emails) - len(rows))

@@ -18,6 +18,8 @@ UPDATABLE = (
     "description",
     "criteria",
     "private",
+    "post_to_feed",
+    "archived",
     "tags",
     "alignment",
     "expires_after_days",
@@ -37,7 +39,9 @@ def create_badge(fields: dict[str, Any], *, max_image_bytes: int) -> BadgeResult
     issuer = db.session.get(Issuer, _uuid(fields["issuer"], "issuer"))
     if issuer is None:
         raise InvalidInputError(f"issuer: no issuer with id {fields['issuer']}", "issuer")
-    badge = BadgeClass(issuer=issuer, tags=[], alignment=[], private=False)
+    badge = BadgeClass(
+        issuer=issuer, tags=[], alignment=[], private=False, post_to_feed=True, archived=False
+    )
     image, warnings = store_image(fields["image"], max_bytes=max_image_bytes)
     badge.image = image
     _apply(badge, fields)

@@ -192,7 +192,11 @@ def get_issuer_with_badges(issuer_id: uuid.UUID) -> tuple[Issuer, list[BadgeClas
         raise NotFoundError(f"no issuer with id {issuer_id}")
     badges = db.session.scalars(
         select(BadgeClass)
-        .where(BadgeClass.issuer_id == issuer_id, BadgeClass.private.is_(False))
+        .where(
+            BadgeClass.issuer_id == issuer_id,
+            BadgeClass.private.is_(False),
+            BadgeClass.archived.is_(False),
+        )
         .order_by(BadgeClass.name, BadgeClass.id)
     ).all()
     return issuer, list(badges)

@@ -22,7 +22,7 @@ class IssuerDraft:
     url: str
     email: str
     description: str | None = None
-    image: str | None = None
+    image: str | bytes | None = None  # a data URI, or an uploaded file's bytes
 
 
 @dataclass

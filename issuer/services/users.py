@@ -6,9 +6,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from issuer.extensions import db
 from issuer.models import ApiToken, User
@@ -78,6 +79,16 @@ def list_users(*, offset: int, limit: int) -> tuple[list[User], int]:
     return list(users), total
 
 
+def check_password(email: str, password: str) -> User | None:
+    """Return the user when the password is theirs, else None (same answer for every failure)."""
+    user = find_user_by_email(email)
+    if user is None or not user.password_hash:
+        # Hash anyway, so the answer takes as long whether or not the address exists.
+        check_password_hash(_dummy_hash(), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
 def create_token(email: str) -> str:
     """Create an API token for the user with this e-mail; return the token (stored hashed)."""
     user = find_user_by_email(email)
@@ -108,6 +119,11 @@ def ensure_first_admin(email: str, name: str = "Administrator") -> FirstAdmin | 
         user.role = "admin"
         user.password_hash = generate_password_hash(password)
     return FirstAdmin(user=user, password=password, token=_new_token(user))
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a password anyone has")
 
 
 def _new_token(user: User) -> str:

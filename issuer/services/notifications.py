@@ -1,0 +1,174 @@
+"""Telling people about their awards: in-platform notifications and the e-mail about them.
+
+Both are written in the award's transaction: the notifications as rows the recipient reads in
+the platform, the e-mails as outbox rows (issuer.services.outbox) sent after the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from markupsafe import Markup, escape
+from sqlalchemy import CursorResult, Table, func, insert, select, update
+from sqlalchemy.orm import joinedload
+
+from issuer.extensions import db
+from issuer.models import Assertion, BadgeClass, Issuer, Notification, User
+from issuer.models.types import utcnow
+from issuer.openbadges.urls import PublicUrls
+from issuer.services import outbox
+
+# Keeps IN (...) lists well under every database's bound-parameter limit.
+CHUNK = 500
+T = TypeVar("T")
+
+
+def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls) -> None:
+    """Notify each award's recipient in the platform and queue an e-mail to them; flush.
+
+    Written with one bulk INSERT per table, so a 10,000-recipient award stays fast.
+    """
+    if not awards:
+        return
+    badges = _badge_names({award.badge_id for award in awards})
+    names = _user_names([award.recipient_id for award in awards])
+    now = utcnow()
+    notifications: list[dict[str, Any]] = []  # read_at is left out: NULL, unread
+    emails: list[outbox.Email] = []
+    for award in awards:
+        badge = badges[award.badge_id]
+        link = urls.assertion(award.id)
+        name = names.get(award.recipient_id) or award.recipient_email
+        notifications.append(
+            {
+                "id": uuid.uuid4(),
+                "user_id": award.recipient_id,
+                "assertion_id": award.id,
+                "message": badge.message,
+                "created_at": now,
+            }
+        )
+        emails.append(
+            outbox.Email(
+                to_address=award.recipient_email,
+                subject=badge.subject,
+                body_text=_email_text(name, badge, link),
+                body_html=_email_html(escape(name), badge, escape(link)),
+            )
+        )
+    # Core inserts on the tables: the ORM's bulk path costs a third more for 10,000 rows.
+    db.session.execute(insert(cast(Table, Notification.__table__)), notifications)
+    outbox.enqueue(emails, now=now)
+    db.session.flush()
+
+
+def unread_count(user_id: uuid.UUID) -> int:
+    """How many of a user's notifications are unread."""
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+    return count or 0
+
+
+def list_notifications(user_id: uuid.UUID, *, limit: int = 50) -> list[Notification]:
+    """A user's newest notifications, newest first, with each award and its badge loaded."""
+    found = db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .options(joinedload(Notification.assertion).joinedload(Assertion.badge))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+    return list(found)
+
+
+def mark_read(user_id: uuid.UUID, notification_ids: Sequence[uuid.UUID] | None) -> int:
+    """Mark a user's notifications as read (the given ones, or all with None).
+
+    Ids of other users' notifications are ignored. Returns how many changed from unread.
+    """
+    now = utcnow()
+    unread = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_ids is None:
+        return _rowcount(db.session.execute(unread.values(read_at=now)))
+    changed = 0
+    for chunk in _chunks(list(dict.fromkeys(notification_ids))):
+        statement = unread.where(Notification.id.in_(chunk)).values(read_at=now)
+        changed += _rowcount(db.session.execute(statement))
+    return changed
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """What every award of one badge says, escaped for HTML once rather than per award."""
+
+    name: str
+    issuer: str
+    name_html: Markup
+    issuer_html: Markup
+    message: str
+    subject: str
+
+
+def _email_text(name: str, badge: _Wording, link: str) -> str:
+    return (
+        f"Hello {name},\n\n"
+        f"You received the badge “{badge.name}” from {badge.issuer}.\n\n"
+        f"See your award: {link}\n"
+    )
+
+
+def _email_html(name: Markup, badge: _Wording, link: Markup) -> str:
+    # Every argument is escaped already: f-strings keep Markup's text as it is.
+    return (
+        "<!DOCTYPE html>\n<html>\n<body>\n"
+        f"<p>Hello {name},</p>\n"
+        f"<p>You received the badge “<strong>{badge.name_html}</strong>” "
+        f"from {badge.issuer_html}.</p>\n"
+        f'<p><a href="{link}">See your award</a></p>\n'
+        "</body>\n</html>\n"
+    )
+
+
+def _badge_names(badge_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Wording]:
+    rows = db.session.execute(
+        select(BadgeClass.id, BadgeClass.name, Issuer.name)
+        .join(Issuer, BadgeClass.issuer_id == Issuer.id)
+        .where(BadgeClass.id.in_(badge_ids))
+    )
+    return {
+        badge_id: _Wording(
+            name=badge,
+            issuer=issuer,
+            name_html=escape(badge),
+            issuer_html=escape(issuer),
+            message=f"You received the badge “{badge}” from {issuer}.",
+            # Header values may not contain line breaks.
+            subject=f"You received the badge “{' '.join(badge.split())}”",
+        )
+        for badge_id, badge, issuer in rows
+    }
+
+
+def _user_names(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    names: dict[uuid.UUID, str] = {}
+    for chunk in _chunks(list(dict.fromkeys(user_ids))):
+        rows = db.session.execute(select(User.id, User.name).where(User.id.in_(chunk)))
+        names.update({user_id: name for user_id, name in rows})
+    return names
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]

@@ -1,0 +1,476 @@
+"""The e-mail outbox: mail is written in the transaction that caused it and sent after commit.
+
+An award never waits for, or fails because of, the mail server: ``enqueue`` only inserts rows.
+Delivery happens later, by ``flask --app wsgi outbox send`` or by a background thread in each
+web process (``OUTBOX_DELIVERY = "background"``), and retries with growing pauses.
+
+Delivery is at least once. Each e-mail is claimed in its own short transaction (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL, a single atomic UPDATE on SQLite) by pushing its next attempt a
+lease ahead, so concurrent senders never take the same row, and no transaction stays open while
+the mail server is talking. The result is committed right after each send, so a crash between a
+send and its commit repeats at most that one e-mail, after the lease expires; the repeat keeps
+the same Message-ID, so mail clients can drop the duplicate.
+
+Unlike other services, these functions commit: when an e-mail counts as sent is the point.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import logging
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, cast
+
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import Table, Update, bindparam, event, func, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
+
+from issuer.extensions import db
+from issuer.mail import (
+    MailDeliveryError,
+    MailSender,
+    build_message,
+    domain_of,
+    sender_from_config,
+)
+from issuer.models import OutboxEmail
+from issuer.models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+# The pause after the 1st, 2nd, 3rd and 4th failure; every later one waits the last step.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+BACKOFF_LATER = timedelta(hours=6)
+# A claimed e-mail is retried after this long if its sender died before recording the result;
+# far longer than one SMTP conversation may take.
+LEASE = timedelta(minutes=10)
+# E-mails claimed at once; each is still committed on its own once sent.
+CLAIM_BATCH = 20
+# How often the background thread looks again while e-mail waits for a retry.
+POLL_SECONDS = 60.0
+# The background thread sends while no request is being served in its process, and waits at
+# most this long for a quiet moment before sending the next e-mail anyway.
+YIELD_SECONDS = 0.5
+
+_QUEUED = "issuer.outbox.queued"  # session.info: this transaction added outbox rows
+_COMMITTED = "issuer_outbox_committed"  # flask.g: this request committed outbox rows
+_IN_REQUEST = "issuer_outbox_counted"  # flask.g: the worker counts this request as in progress
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What a delivery run did: e-mails sent, failed attempts, unsent e-mails left to retry."""
+
+    sent: int
+    failed: int
+    remaining: int
+
+
+class Email(NamedTuple):
+    """An e-mail to queue: one recipient, a subject, a plain-text and an optional HTML body."""
+
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str | None = None
+
+
+def enqueue(emails: Sequence[Email], *, now: datetime | None = None) -> None:
+    """Queue e-mails with one INSERT; they are sent after the surrounding transaction commits."""
+    if not emails:
+        return
+    now = now or utcnow()
+    # last_error and sent_at are left out: NULL.
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "to_address": email.to_address,
+            "subject": email.subject,
+            "body_text": email.body_text,
+            "body_html": email.body_html,
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for email in emails
+    ]
+    # A Core insert on the table: no per-row ORM work.
+    db.session.execute(insert(_outbox), rows)
+    db.session.info[_QUEUED] = True
+
+
+def backoff(failures: int) -> timedelta:
+    """The pause before the next attempt after this many failed ones."""
+    return BACKOFF[failures - 1] if 1 <= failures <= len(BACKOFF) else BACKOFF_LATER
+
+
+def deliver_due(
+    sender: MailSender,
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    mail_from: str | None = None,
+) -> DeliveryReport:
+    """Send up to ``limit`` due e-mails, oldest first, committing after each one.
+
+    A failed e-mail records the error and waits ``backoff(attempts)``; the run goes on with the
+    next. After MAX_ATTEMPTS failures an e-mail is given up (and kept, with its last error).
+    Call it with nothing uncommitted in the session. ``now`` lets tests move the clock;
+    ``mail_from`` defaults to the app's MAIL_FROM.
+    """
+    now = now or utcnow()
+    sent, failed = _deliver(sender, now, limit, mail_from or current_app.config["MAIL_FROM"])
+    return _report(sent, failed)
+
+
+def deliver_all_due(
+    sender: MailSender,
+    *,
+    now: datetime | None = None,
+    mail_from: str | None = None,
+    pace: Callable[[], bool] | None = None,
+) -> DeliveryReport:
+    """Send every e-mail due at ``now``; failed ones wait for their retry.
+
+    ``pace`` is called before each e-mail and may wait; when it returns False the run ends.
+    """
+    now = now or utcnow()
+    sent, failed = _deliver(sender, now, None, mail_from or current_app.config["MAIL_FROM"], pace)
+    return _report(sent, failed)
+
+
+def pending_count() -> int:
+    """How many e-mails are unsent and not given up (due now or waiting for a retry)."""
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(_outbox)
+        .where(_outbox.c.sent_at.is_(None), _outbox.c.attempts < MAX_ATTEMPTS)
+    )
+    return count or 0
+
+
+def _report(sent: int, failed: int) -> DeliveryReport:
+    remaining = pending_count()
+    db.session.commit()  # end the read, so no transaction idles while the caller goes on
+    return DeliveryReport(sent=sent, failed=failed, remaining=remaining)
+
+
+def _deliver(
+    sender: MailSender,
+    now: datetime,
+    limit: int | None,
+    mail_from: str,
+    pace: Callable[[], bool] | None = None,
+) -> tuple[int, int]:
+    """Claim due e-mails a few at a time and send them; (sent, failed)."""
+    domain = domain_of(mail_from)
+    sent = failed = 0
+    while limit is None or sent + failed < limit:
+        size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - sent - failed)
+        claimed = _claim(now, size)
+        if not claimed:
+            break
+        deadline = time.monotonic() + LEASE.total_seconds() / 2
+        for index, row in enumerate(claimed):
+            if (pace is not None and not pace()) or time.monotonic() > deadline:
+                _release([later.id for later in claimed[index:]], now)
+                return sent, failed
+            if _send(sender, row, mail_from, domain, now):
+                sent += 1
+            else:
+                failed += 1
+    return sent, failed
+
+
+def _send(sender: MailSender, row: Any, mail_from: str, domain: str, now: datetime) -> bool:
+    """Send one claimed e-mail and commit the outcome; whether it was sent."""
+    try:
+        sender.send(
+            build_message(
+                sender=mail_from,
+                to=row.to_address,
+                subject=row.subject,
+                text=row.body_text,
+                html=row.body_html,
+                date=row.created_at,
+                message_id=f"<{row.id}@{domain}>",
+            )
+        )
+    except MailDeliveryError as error:
+        reason = str(error)
+    except Exception as error:  # a malformed e-mail must not hold up the others
+        log.exception("outbox: could not build or send e-mail %s", row.id)
+        reason = f"{type(error).__name__}: {error}"
+    else:
+        db.session.execute(_statements().sent, {"b_id": row.id, "b_now": now})
+        db.session.commit()
+        return True
+    attempts = row.attempts + 1
+    db.session.execute(
+        _statements().failed,
+        {
+            "b_id": row.id,
+            "b_attempts": attempts,
+            "b_error": reason[:2000],
+            "b_next": now + backoff(attempts),
+        },
+    )
+    db.session.commit()
+    if attempts >= MAX_ATTEMPTS:
+        log.error("outbox: giving up on e-mail %s after %d attempts: %s", row.id, attempts, reason)
+    else:
+        log.warning("outbox: e-mail %s failed (attempt %d): %s", row.id, attempts, reason)
+    return False
+
+
+def _claim(now: datetime, size: int) -> list[Any]:
+    """Claim the oldest due e-mails by moving their next attempt a lease ahead; commit."""
+    due = _outbox.alias("due")
+    oldest = (
+        select(due.c.id)
+        .where(due.c.sent_at.is_(None), due.c.attempts < MAX_ATTEMPTS, due.c.next_attempt_at <= now)
+        .order_by(due.c.created_at, due.c.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite runs one UPDATE at a time
+    )
+    claim = (
+        update(_outbox)
+        .where(_outbox.c.id.in_(oldest), _outbox.c.sent_at.is_(None))
+        .values(next_attempt_at=now + LEASE)
+        .returning(*(_outbox.c[name] for name in _CLAIMED_COLUMNS))
+    )
+    rows = sorted(db.session.execute(claim).all(), key=lambda row: (row.created_at, row.id))
+    db.session.commit()
+    return rows
+
+
+def _release(email_ids: list[uuid.UUID], now: datetime) -> None:
+    """Make claimed but unsent e-mails due again at once."""
+    db.session.execute(_statements().release, {"b_ids": email_ids, "b_now": now})
+    db.session.commit()
+
+
+_outbox = cast(Table, OutboxEmail.__table__)
+_CLAIMED_COLUMNS = (
+    "id",
+    "to_address",
+    "subject",
+    "body_text",
+    "body_html",
+    "attempts",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    sent: Update
+    failed: Update
+    release: Update
+
+
+@functools.cache
+def _statements() -> _Statements:
+    """The per-e-mail UPDATEs, built once: building a statement costs more than running it."""
+    by_id = _outbox.c.id == bindparam("b_id")
+    return _Statements(
+        sent=update(_outbox).where(by_id).values(sent_at=bindparam("b_now")),
+        failed=update(_outbox)
+        .where(by_id)
+        .values(
+            attempts=bindparam("b_attempts"),
+            last_error=bindparam("b_error"),
+            next_attempt_at=bindparam("b_next"),
+        ),
+        release=update(_outbox)
+        .where(_outbox.c.id.in_(bindparam("b_ids", expanding=True)), _outbox.c.sent_at.is_(None))
+        .values(next_attempt_at=bindparam("b_now")),
+    )
+
+
+# In-process delivery ---------------------------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    """Prepare background delivery: a worker per app, started by the first request that
+    commits e-mail (never at import time or by CLI commands)."""
+    worker = OutboxWorker(app)
+    app.extensions["issuer.outbox"] = worker
+    _workers.add(worker)
+    app.before_request(_before_request)
+    app.teardown_request(_after_request)
+    if not event.contains(db.session, "after_commit", _after_commit):
+        event.listen(db.session, "after_commit", _after_commit)
+        event.listen(db.session, "after_soft_rollback", _after_soft_rollback)
+
+
+def worker(app: Flask) -> OutboxWorker:
+    """The app's background delivery worker."""
+    value: OutboxWorker = app.extensions["issuer.outbox"]
+    return value
+
+
+def stop_all(timeout: float = 10.0) -> None:
+    """Stop every background delivery thread of this process (tests, interpreter exit)."""
+    for each in list(_workers):
+        each.stop(timeout)
+
+
+class OutboxWorker:
+    """Delivers an app's outbox in a daemon thread, woken after each commit that queued e-mail.
+
+    The thread sends what is due, then looks again every POLL_SECONDS while e-mail waits for
+    a retry, and ends when nothing is left; the next commit starts a new one. E-mail left over
+    by an earlier process is sent with the next new e-mail, or by ``flask outbox send``.
+    It gives way to requests: between e-mails it waits (up to YIELD_SECONDS) until no request
+    of its app is being served, so sending never slows the web process down.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self._quiet = threading.Condition(self._lock)  # notified when no request is in progress
+        self._requests = 0
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the delivery thread is alive."""
+        with self._lock:
+            return self._thread is not None and self._thread.is_alive()
+
+    def kick(self) -> None:
+        """Deliver due e-mail soon, starting the thread if it is not running."""
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._wake.set()
+            if self._thread is None or not self._thread.is_alive():
+                _register_atexit()
+                self._thread = threading.Thread(
+                    target=self._run, name="issuer-outbox-delivery", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread after the e-mail it is sending, waiting up to ``timeout`` seconds."""
+        with self._lock:
+            thread = self._thread
+            self._stopping.set()
+            self._wake.set()
+            self._quiet.notify_all()
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("outbox: the delivery thread did not stop within %s s", timeout)
+                return  # stays stopping, so it ends after its current e-mail
+        with self._lock:
+            self._stopping.clear()
+            self._wake.clear()
+
+    def request_started(self) -> None:
+        """Note a request in progress; the thread waits for it before the next e-mail."""
+        with self._lock:
+            self._requests += 1
+
+    def request_finished(self) -> None:
+        """Note the end of a request."""
+        with self._lock:
+            self._requests -= 1
+            if self._requests <= 0:
+                self._requests = 0
+                self._quiet.notify_all()
+
+    def _pace(self) -> bool:
+        """Wait for a moment without requests (bounded); False when asked to stop."""
+        with self._lock:
+            self._quiet.wait_for(
+                lambda: self._requests == 0 or self._stopping.is_set(), YIELD_SECONDS
+            )
+            return not self._stopping.is_set()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self._wake.wait(POLL_SECONDS)
+                self._wake.clear()
+                if self._stopping.is_set():
+                    break
+                waiting = self._deliver()
+                with self._lock:
+                    if not waiting and not self._wake.is_set():
+                        # Nothing left to retry; under the lock, so a kick now starts a new thread.
+                        self._thread = None
+                        return
+        finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _deliver(self) -> bool:
+        """Send what is due; whether unsent e-mail remains. Logs, never raises."""
+        try:
+            with self._app.app_context():
+                sender = sender_from_config(self._app.config)
+                try:
+                    report = deliver_all_due(sender, pace=self._pace)
+                finally:
+                    sender.close()
+                    db.session.remove()
+        except Exception:
+            log.exception("outbox: background delivery failed; trying again in %d s", POLL_SECONDS)
+            return True
+        if report.sent or report.failed:
+            log.info(
+                "outbox: sent %d, failed %d, waiting %d",
+                report.sent,
+                report.failed,
+                report.remaining,
+            )
+        return report.remaining > 0
+
+
+_workers: weakref.WeakSet[OutboxWorker] = weakref.WeakSet()
+_atexit_registered = False
+_atexit_lock = threading.Lock()
+
+
+def _register_atexit() -> None:
+    global _atexit_registered  # once per process, when the first thread starts
+    with _atexit_lock:
+        if not _atexit_registered:
+            atexit.register(stop_all, 5.0)
+            _atexit_registered = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_QUEUED, False) and has_app_context():
+        setattr(g, _COMMITTED, True)
+
+
+def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_QUEUED, None)
+
+
+def _before_request() -> None:
+    worker(current_app).request_started()
+    setattr(g, _IN_REQUEST, True)
+
+
+def _after_request(_error: BaseException | None) -> None:
+    # Runs after the response is built, so sending never competes with building it.
+    if g.pop(_IN_REQUEST, False):
+        worker(current_app).request_finished()
+    if g.pop(_COMMITTED, False) and current_app.config["OUTBOX_DELIVERY"] == "background":
+        worker(current_app).kick()

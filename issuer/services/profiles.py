@@ -1,0 +1,135 @@
+"""What people see of each other: profiles, the feed, the public catalogue, site settings."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from issuer.extensions import db
+from issuer.models import Assertion, BadgeClass, Issuer, Setting, User
+from issuer.services.errors import NotFoundError
+
+FEED_SETTING = "feed_enabled"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person's page: the badges they hold (newest first) and those they can still earn."""
+
+    user: User
+    awards: list[Assertion]
+    achievable: list[BadgeClass]
+
+
+def get_profile(user_id: uuid.UUID, viewer: User | None) -> Profile:
+    """Load a profile as viewer sees it: hidden awards only for their owner and admins."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"no user with id {user_id}")
+    query = (
+        select(Assertion)
+        .where(Assertion.recipient_id == user_id, Assertion.revoked.is_(False))
+        .options(joinedload(Assertion.badge).joinedload(BadgeClass.issuer))
+        .order_by(Assertion.issued_on.desc(), Assertion.created_at.desc())
+    )
+    if viewer is None or (viewer.id != user_id and not viewer.is_admin):
+        query = query.where(Assertion.hidden.is_(False))
+    awards = list(db.session.scalars(query).unique())
+    held = select(Assertion.badge_id).where(
+        Assertion.recipient_id == user_id, Assertion.revoked.is_(False)
+    )
+    # Private badges are awarded by hand only, so they are never offered as achievable.
+    achievable = db.session.scalars(
+        select(BadgeClass)
+        .where(
+            BadgeClass.private.is_(False),
+            BadgeClass.archived.is_(False),
+            BadgeClass.id.not_in(held),
+        )
+        .options(joinedload(BadgeClass.issuer))
+        .order_by(BadgeClass.name, BadgeClass.id)
+    )
+    return Profile(user, awards, list(achievable))
+
+
+def set_hidden(assertion_id: uuid.UUID, owner: User, hidden: bool) -> Assertion:
+    """Hide an award from its owner's public profile, or show it again (it stays valid)."""
+    assertion = db.session.get(Assertion, assertion_id)
+    if assertion is None or assertion.recipient_id != owner.id:
+        raise NotFoundError(f"no award {assertion_id} of yours")
+    assertion.hidden = hidden
+    db.session.flush()
+    return assertion
+
+
+def feed_enabled() -> bool:
+    """Whether awards are posted to the feed at all (a site setting, on by default)."""
+    setting = db.session.get(Setting, FEED_SETTING)
+    return True if setting is None else bool(setting.value)
+
+
+def set_feed_enabled(enabled: bool) -> None:
+    """Turn feed posts on or off for the whole site."""
+    setting = db.session.get(Setting, FEED_SETTING)
+    if setting is None:
+        db.session.add(Setting(key=FEED_SETTING, value=enabled))
+    else:
+        setting.value = enabled
+    db.session.flush()
+
+
+def feed(*, limit: int = 50, before: Any = None) -> list[Assertion]:
+    """The newest awards for the feed: unrevoked, not hidden, of badges that post to the feed."""
+    if not feed_enabled():
+        return []
+    query = (
+        select(Assertion)
+        .join(BadgeClass, BadgeClass.id == Assertion.badge_id)
+        .where(
+            Assertion.revoked.is_(False),
+            Assertion.hidden.is_(False),
+            BadgeClass.post_to_feed.is_(True),
+        )
+        .options(
+            joinedload(Assertion.badge).joinedload(BadgeClass.issuer),
+            joinedload(Assertion.recipient),
+        )
+        .order_by(Assertion.created_at.desc(), Assertion.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(Assertion.created_at < before)
+    return list(db.session.scalars(query).unique())
+
+
+def catalogue() -> list[tuple[Issuer, list[BadgeClass]]]:
+    """Every issuer with its achievable badges: public and not archived, never a private one."""
+    badges = db.session.scalars(
+        select(BadgeClass)
+        .where(BadgeClass.private.is_(False), BadgeClass.archived.is_(False))
+        .options(joinedload(BadgeClass.issuer))
+        .order_by(BadgeClass.name, BadgeClass.id)
+    )
+    grouped: dict[uuid.UUID, tuple[Issuer, list[BadgeClass]]] = {}
+    for badge in badges:
+        grouped.setdefault(badge.issuer_id, (badge.issuer, []))[1].append(badge)
+    return sorted(grouped.values(), key=lambda item: item[0].name.lower())
+
+
+def search_users(query: str, *, limit: int = 100) -> list[User]:
+    """Find people by part of their name or e-mail address (all of them for an empty query)."""
+    statement = select(User).order_by(User.name, User.email).limit(limit)
+    words = query.strip()
+    if words:
+        lowered = words.lower()
+        statement = statement.where(
+            or_(
+                func.lower(User.name).contains(lowered, autoescape=True),
+                User.email.contains(lowered, autoescape=True),
+            )
+        )
+    return list(db.session.scalars(statement))

@@ -1,0 +1,7 @@
+"""Blueprint "studio": the admins' pages for badges, issuers, people and settings."""
+
+from flask import Blueprint
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+
+from issuer.studio import routes  # noqa: E402,F401  (registers the views on bp)

@@ -1,0 +1,85 @@
+"""The Studio's forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+    widgets,
+)
+from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
+
+PRIVATE_HINT = (
+    "Private badges are not shown in the overview of achievable badges and can only be "
+    "awarded manually. Once awarded, others can see them on the person's profile and in the feed."
+)
+IMAGE_HINT = (
+    "PNG or SVG. A small square image works best, ideally 150x150 pixels (at most {limit})."
+)
+
+
+class BadgeForm(FlaskForm):  # type: ignore[misc]
+    """Create or edit a badge."""
+
+    issuer = SelectField("Issuer", validators=[DataRequired()])
+    name = StringField("Name", validators=[DataRequired(), Length(max=500)])
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=20000)])
+    criteria = TextAreaField("Criteria", validators=[DataRequired(), Length(max=20000)])
+    image = FileField("Image")
+    private = BooleanField("Private")
+    post_to_feed = BooleanField("Post awards to the feed", default=True)
+    tags = StringField("Tags", validators=[Optional(), Length(max=2000)])
+    expires_after_days = IntegerField(
+        "Default validity (days)", validators=[Optional(), NumberRange(min=1, max=36500)]
+    )
+    submit = SubmitField("Create badge")
+
+
+class IssuerForm(FlaskForm):  # type: ignore[misc]
+    """Create an issuer."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=500)])
+    url = URLField("Website", validators=[DataRequired(), URL(), Length(max=2048)])
+    email = EmailField("Contact email", validators=[DataRequired(), Email(), Length(max=320)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
+    image = FileField("Image")
+    submit = SubmitField("Create issuer")
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
+    """A list of checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class AwardForm(FlaskForm):  # type: ignore[misc]
+    """Award one or more badges to one person."""
+
+    badges = MultiCheckboxField("Badges", validators=[DataRequired("Choose at least one badge.")])
+    narrative = TextAreaField("Narrative", validators=[Optional(), Length(max=20000)])
+    evidence_url = URLField("Evidence URL", validators=[Optional(), URL(), Length(max=2048)])
+    submit = SubmitField("Award")
+
+
+class RevokeForm(FlaskForm):  # type: ignore[misc]
+    """Revoke an award, with the reason verifiers will see."""
+
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField("Revoke")
+
+
+class SettingsForm(FlaskForm):  # type: ignore[misc]
+    """Site-wide settings."""
+
+    feed_enabled = BooleanField("Post awards to the feed")
+    submit = SubmitField("Save settings")

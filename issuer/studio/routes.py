@@ -1,0 +1,261 @@
+"""The Studio: badges, issuers, the people directory, awarding by hand and site settings."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from issuer import context
+from issuer.auth.access import admin_required
+from issuer.extensions import db
+from issuer.services import awards, badges, issuers, profiles
+from issuer.services.errors import ServiceError
+from issuer.services.users import get_user
+from issuer.studio import bp
+from issuer.studio.forms import (
+    IMAGE_HINT,
+    PRIVATE_HINT,
+    AwardForm,
+    BadgeForm,
+    IssuerForm,
+    RevokeForm,
+    SettingsForm,
+)
+from issuer.uploads import uploaded_image
+
+Page = Response | BaseResponse | tuple[str, int]
+
+
+@bp.get("/badges")
+@admin_required
+def list_badges() -> str:
+    """Studio > Badges: every badge, private and archived ones included."""
+    found = badges.list_badges(include_private=True)
+    counts = badges.count_awards([badge.id for badge in found])
+    return render_template("studio/badges.html", badges=found, counts=counts, urls=context.urls())
+
+
+@bp.route("/badges/new", methods=["GET", "POST"])
+@admin_required
+def new_badge() -> Page:
+    """The New badge form."""
+    form = BadgeForm()
+    form.issuer.choices = _issuer_choices()
+    if not form.issuer.choices:
+        flash("Create an issuer first: badges are awarded in an issuer's name.", "info")
+        return redirect(url_for("studio.new_issuer"))
+    if form.validate_on_submit():
+        image = uploaded_image()
+        if image is None:
+            form.image.errors.append("Choose an image file (PNG or SVG).")
+        else:
+            fields = {**_badge_fields(form), "issuer": form.issuer.data, "image": image}
+            try:
+                result = badges.create_badge(fields, max_image_bytes=_max_image_bytes())
+            except ServiceError as error:
+                _show_error(form, error)
+            else:
+                db.session.commit()
+                _flash_saved(f"Badge “{result.badge.name}” created.", result.warnings)
+                return redirect(url_for("studio.list_badges"))
+    return _form_page("studio/badge_form.html", form, title="New badge")
+
+
+@bp.route("/badges/<uuid:badge_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_badge(badge_id: uuid.UUID) -> Page:
+    """Change a badge; the awards already made keep pointing at it."""
+    badge = badges.get_badge(badge_id)
+    form = BadgeForm(obj=badge if request.method == "GET" else None)
+    form.issuer.choices = [(str(badge.issuer_id), badge.issuer.name)]
+    form.submit.label.text = "Save changes"
+    if request.method == "GET":
+        form.issuer.data = str(badge.issuer_id)
+        form.criteria.data = badge.criteria_narrative or badge.criteria_url or ""
+        form.tags.data = ", ".join(badge.tags)
+    if form.validate_on_submit():
+        fields = _badge_fields(form)
+        image = uploaded_image()
+        if image is not None:
+            fields["image"] = image
+        try:
+            result = badges.update_badge(badge_id, fields, max_image_bytes=_max_image_bytes())
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            _flash_saved(f"Badge “{result.badge.name}” saved.", result.warnings)
+            return redirect(url_for("studio.list_badges"))
+    return _form_page("studio/badge_form.html", form, title=f"Edit {badge.name}", badge=badge)
+
+
+@bp.post("/badges/<uuid:badge_id>/archive")
+@admin_required
+def archive_badge(badge_id: uuid.UUID) -> BaseResponse:
+    """Archive a badge (no new awards) or bring it back."""
+    archived = request.form.get("archived", "1") == "1"
+    result = badges.update_badge(badge_id, {"archived": archived}, max_image_bytes=0)
+    db.session.commit()
+    state = "archived: it takes no new awards" if archived else "active again"
+    flash(f"Badge “{result.badge.name}” is {state}.", "info")
+    return redirect(url_for("studio.list_badges"))
+
+
+@bp.get("/issuers")
+@admin_required
+def list_issuers() -> str:
+    """The issuers badges are awarded in the name of."""
+    return render_template(
+        "studio/issuers.html", issuers=issuers.list_issuers(), urls=context.urls()
+    )
+
+
+@bp.route("/issuers/new", methods=["GET", "POST"])
+@admin_required
+def new_issuer() -> Page:
+    """Create an issuer."""
+    form = IssuerForm()
+    if form.validate_on_submit():
+        draft = issuers.IssuerDraft(
+            name=form.name.data,
+            url=form.url.data,
+            email=form.email.data,
+            description=form.description.data or None,
+            image=uploaded_image(),
+        )
+        try:
+            result = issuers.create_issuer(draft, max_image_bytes=_max_image_bytes())
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            _flash_saved(f"Issuer “{result.issuer.name}” created.", result.warnings)
+            return redirect(url_for("studio.list_badges"))
+    return _form_page("studio/issuer_form.html", form, title="New issuer")
+
+
+@bp.get("/users")
+@admin_required
+def list_users() -> str:
+    """The people directory: search by name or e-mail address."""
+    query = request.args.get("q", "")
+    return render_template("studio/users.html", users=profiles.search_users(query), query=query)
+
+
+@bp.route("/users/<uuid:user_id>/award", methods=["GET", "POST"])
+@admin_required
+def award_badges(user_id: uuid.UUID) -> Page:
+    """Actions > Award badge: give one person several badges at once."""
+    user = get_user(user_id)
+    form = AwardForm()
+    active = [b for b in badges.list_badges(include_private=True) if not b.archived]
+    form.badges.choices = [(str(b.id), b.name) for b in active]
+    if form.validate_on_submit():
+        evidence = [{"url": form.evidence_url.data}] if form.evidence_url.data else []
+        try:
+            made = [
+                awards.award_badge(
+                    uuid.UUID(badge_id),
+                    awards.AwardRequest(
+                        recipients=[user.email],
+                        narrative=form.narrative.data or None,
+                        evidence=evidence,
+                    ),
+                    context.signer(),
+                )
+                for badge_id in form.badges.data
+            ]
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            created = sum(outcome.created for outcome in made)
+            held = sum(outcome.existing for outcome in made)
+            message = f"Awarded {created} badge{'s' if created != 1 else ''} to {user.name}."
+            if held:
+                message += f" {held} of the chosen badges {user.name} already held."
+            flash(message, "info")
+            return redirect(url_for("profiles.show_profile", user_id=user.id))
+    return _form_page("studio/award_form.html", form, title="Award badge", user=user)
+
+
+@bp.post("/assertions/<uuid:assertion_id>/revoke")
+@admin_required
+def revoke_award(assertion_id: uuid.UUID) -> BaseResponse:
+    """Revoke an award from a profile, with a reason."""
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash("Give a reason to revoke an award.", "error")
+        return redirect(request.referrer or url_for("studio.list_badges"))
+    assertion = awards.revoke_assertion(assertion_id, form.reason.data)
+    db.session.commit()
+    flash(f"The award of “{assertion.badge.name}” was revoked.", "info")
+    return redirect(url_for("profiles.show_profile", user_id=assertion.recipient_id))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings() -> Page:
+    """Site settings: whether awards are posted to the feed."""
+    form = SettingsForm()
+    if request.method == "GET":
+        form.feed_enabled.data = profiles.feed_enabled()
+    if form.validate_on_submit():
+        profiles.set_feed_enabled(bool(form.feed_enabled.data))
+        db.session.commit()
+        flash("Settings saved.", "info")
+        return redirect(url_for("studio.settings"))
+    return _form_page("studio/settings.html", form, title="Settings")
+
+
+def _badge_fields(form: BadgeForm) -> dict[str, Any]:
+    criteria = form.criteria.data.strip()
+    is_url = criteria.startswith(("http://", "https://")) and " " not in criteria
+    return {
+        "name": form.name.data,
+        "description": form.description.data,
+        "criteria": {"url": criteria} if is_url else {"narrative": criteria},
+        "private": bool(form.private.data),
+        "post_to_feed": bool(form.post_to_feed.data),
+        "tags": [tag.strip() for tag in (form.tags.data or "").split(",") if tag.strip()],
+        "expires_after_days": form.expires_after_days.data,
+    }
+
+
+def _issuer_choices() -> list[tuple[str, str]]:
+    return [(str(issuer.id), issuer.name) for issuer in issuers.list_issuers()]
+
+
+def _max_image_bytes() -> int:
+    return int(current_app.config["MAX_IMAGE_BYTES"])
+
+
+def _show_error(form: Any, error: ServiceError) -> None:
+    db.session.rollback()
+    target = getattr(form, error.field or "", None)
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, error.message.removeprefix(f"{error.field}: ")]
+    else:
+        flash(error.message, "error")
+
+
+def _flash_saved(message: str, warnings: list[str]) -> None:
+    flash(message, "info")
+    for warning in warnings:
+        flash(f"Note: {warning.removeprefix('image: ')}", "info")
+
+
+def _form_page(template: str, form: Any, **values: Any) -> Page:
+    limit = _max_image_bytes() // (1024 * 1024)
+    body = render_template(
+        template,
+        form=form,
+        private_hint=PRIVATE_HINT,
+        image_hint=IMAGE_HINT.format(limit=f"{limit} MiB"),
+        **values,
+    )
+    return (body, 400) if form.is_submitted() else Response(body)

@@ -1,0 +1,362 @@
+"""The web app: logging in, the Studio, profiles, awarding by hand, the feed and the catalogue."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from issuer.extensions import db
+from issuer.models import Assertion, BadgeClass
+from tests.support import SVG_150, csrf_token, log_in, png_bytes
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def people(runner: Any) -> dict[str, str]:
+    """An admin and two learners who can log in; their e-mail addresses by role."""
+    for email, name, admin in [
+        ("boss@example.org", "Ada Admin", True),
+        ("lea@example.org", "Lea Learner", False),
+        ("otto@example.org", "Otto Other", False),
+    ]:
+        args = ["users", "create", email, "--name", name, "--password", PASSWORD]
+        result = runner.invoke(args=[*args, "--admin"] if admin else args)
+        assert result.exit_code == 0, result.output
+    return {"admin": "boss@example.org", "learner": "lea@example.org", "other": "otto@example.org"}
+
+
+@pytest.fixture
+def as_admin(app: Flask, people: dict[str, str]) -> FlaskClient:
+    """A browser session of the admin."""
+    client = app.test_client()
+    assert log_in(client, people["admin"], PASSWORD).status_code == 302
+    return client
+
+
+@pytest.fixture
+def as_learner(app: Flask, people: dict[str, str]) -> FlaskClient:
+    """A browser session of a learner."""
+    client = app.test_client()
+    assert log_in(client, people["learner"], PASSWORD).status_code == 302
+    return client
+
+
+def user_id(api: Any, email: str) -> str:
+    """The public id of a user."""
+    return str(api.get("/users", query_string={"email": email}).json["users"][0]["id"])
+
+
+def new_badge(client: FlaskClient, **fields: Any) -> Any:
+    """Submit the New badge form."""
+    data = {
+        "csrf_token": csrf_token(client, "/studio/badges/new"),
+        "name": "Mentor",
+        "description": "Helps others.",
+        "criteria": "Mentor a newcomer.",
+        "post_to_feed": "y",
+        "image": (io.BytesIO(png_bytes()), "mentor.png"),
+        **fields,
+    }
+    if "issuer" not in data:
+        page = client.get("/studio/badges/new").get_data(as_text=True)
+        data["issuer"] = re.findall(r'<option[^>]*value="([^"]+)"', page)[0]
+    return client.post("/studio/badges/new", data=data, content_type="multipart/form-data")
+
+
+def test_login_form_and_errors(client: FlaskClient, people: dict[str, str]) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    assert ">Email</label>" in page
+    assert ">Password</label>" in page
+    assert 'value="Log in"' in page
+    wrong = log_in(client, people["learner"], "wrong")
+    assert wrong.status_code == 400
+    assert "wrong" in wrong.get_data(as_text=True)
+    right = log_in(client, people["learner"], PASSWORD)
+    assert right.status_code == 302
+    assert right.headers["Location"] == "/feed"
+
+
+def test_logout_needs_the_csrf_token(as_learner: FlaskClient) -> None:
+    assert as_learner.post("/logout").status_code == 400
+    token = csrf_token(as_learner, "/feed")
+    assert as_learner.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert as_learner.get("/feed").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "path", ["/studio/badges", "/studio/badges/new", "/studio/users", "/studio/settings"]
+)
+def test_studio_is_for_admins(
+    client: FlaskClient,
+    as_learner: FlaskClient,
+    as_admin: FlaskClient,
+    make_issuer: Any,
+    path: str,
+) -> None:
+    make_issuer()
+    anonymous = client.get(path)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login?next=")
+    assert as_learner.get(path).status_code == 403
+    assert as_admin.get(path).status_code == 200
+
+
+def test_no_issuer_yet_leads_to_the_issuer_form(as_admin: FlaskClient) -> None:
+    response = as_admin.get("/studio/badges/new")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/studio/issuers/new"
+
+
+def test_create_badge_in_the_studio(
+    app: Flask, as_admin: FlaskClient, make_issuer: Callable[..., Any]
+) -> None:
+    make_issuer(name="Academy")
+    page = as_admin.get("/studio/badges").get_data(as_text=True)
+    assert ">New badge</a>" in page
+    form = as_admin.get("/studio/badges/new").get_data(as_text=True)
+    for label in ("Name", "Description", "Criteria", "Image", "Private", "Post awards to the feed"):
+        assert f">{label}</label>" in form or f"> {label}</label>" in form, label
+    assert "150x150" in form
+    assert "can only be awarded manually" in form
+    assert 'value="Create badge"' in form
+    created = new_badge(as_admin, private="y", tags="a, b", expires_after_days="30")
+    assert created.status_code == 302
+    listing = as_admin.get("/studio/badges").get_data(as_text=True)
+    assert "Mentor" in listing
+    assert '<span class="marker">Private</span>' in listing
+    with app.app_context():
+        badge = db.session.scalars(select(BadgeClass)).one()
+        assert (badge.private, badge.post_to_feed, badge.tags) == (True, True, ["a", "b"])
+        assert badge.expires_after_days == 30
+
+
+def test_svg_and_odd_sizes_in_the_studio(as_admin: FlaskClient, make_issuer: Any) -> None:
+    make_issuer()
+    svg = new_badge(as_admin, image=(io.BytesIO(SVG_150.encode()), "b.svg"))
+    assert svg.status_code == 302
+    wide = new_badge(as_admin, name="Wide", image=(io.BytesIO(png_bytes(300, 100)), "w.png"))
+    assert wide.status_code == 302
+    assert "square image is recommended" in as_admin.get("/studio/badges").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("image", "phrase"),
+    [
+        ((io.BytesIO(b"not an image"), "x.png"), "not a PNG or SVG"),
+        ((io.BytesIO(png_bytes()[:100]), "x.png"), "truncated"),
+        (
+            (io.BytesIO(b'<svg xmlns="http://www.w3.org/2000/svg" onload="x()"/>'), "x.svg"),
+            "event handler",
+        ),
+        ((io.BytesIO(b""), ""), "Choose an image file"),
+    ],
+)
+def test_bad_images_are_refused_in_the_studio(
+    app: Flask, as_admin: FlaskClient, make_issuer: Any, image: Any, phrase: str
+) -> None:
+    make_issuer()
+    response = new_badge(as_admin, image=image)
+    assert response.status_code == 400
+    assert phrase in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BadgeClass)) == 0
+
+
+def test_studio_forms_need_the_csrf_token(as_admin: FlaskClient, make_issuer: Any) -> None:
+    make_issuer()
+    response = new_badge(as_admin, csrf_token="forged")
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_award_from_a_profile(
+    app: Flask,
+    api: Any,
+    as_admin: FlaskClient,
+    as_learner: FlaskClient,
+    people: dict[str, str],
+    make_badge: Any,
+) -> None:
+    issuer = api.post(
+        "/issuers", {"name": "Guild", "url": "https://g.example", "email": "g@g.example"}
+    ).json
+    public = make_badge(issuer=issuer["id"], name="Explorer")
+    private = make_badge(issuer=issuer["id"], name="Night Owl", private=True)
+    archived = make_badge(issuer=issuer["id"], name="Retired")
+    api.patch(f"/badges/{archived['id']}", {"archived": True})
+    lea = user_id(api, people["learner"])
+    profile = as_admin.get(f"/users/{lea}").get_data(as_text=True)
+    assert ">Actions</summary>" in profile
+    assert ">Award badge</a>" in profile
+    form = as_admin.get(f"/studio/users/{lea}/award").get_data(as_text=True)
+    assert "Explorer</label>" in form and "Night Owl</label>" in form
+    assert "Retired" not in form
+    token = csrf_token(as_admin, f"/studio/users/{lea}/award")
+    awarded = as_admin.post(
+        f"/studio/users/{lea}/award",
+        data={
+            "csrf_token": token,
+            "badges": [public["id"], private["id"]],
+            "narrative": "Great work",
+            "evidence_url": "https://example.org/work",
+        },
+    )
+    assert awarded.status_code == 302
+    assert "Awarded 2 badges" in as_admin.get(awarded.headers["Location"]).get_data(as_text=True)
+    own = as_learner.get(f"/users/{lea}").get_data(as_text=True)
+    assert "Explorer" in own and "Night Owl" in own
+    feed = as_learner.get("/feed").get_data(as_text=True)
+    assert "Explorer" in feed and "Night Owl" in feed
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Assertion)) == 2
+    otto = user_id(api, people["other"])
+    other_profile = as_learner.get(f"/users/{otto}").get_data(as_text=True)
+    achievable = other_profile.split("Achievable badges", 1)[1]
+    assert "Explorer" in achievable
+    assert "Night Owl" not in achievable
+    assert "Retired" not in achievable
+    catalogue = as_learner.get("/badges").get_data(as_text=True)
+    assert "Explorer" in catalogue
+    assert "Night Owl" not in catalogue and "Retired" not in catalogue
+    issuer_page = as_learner.get(
+        f"/public/issuers/{issuer['id']}", headers={"Accept": "text/html"}
+    ).get_data(as_text=True)
+    assert "Night Owl" not in issuer_page and "Retired" not in issuer_page
+
+
+def test_archived_badge_takes_no_new_awards(api: Any, make_badge: Any) -> None:
+    badge = make_badge()
+    api.patch(f"/badges/{badge['id']}", {"archived": True})
+    response = api.post(f"/badges/{badge['id']}/awards", {"recipients": ["a@example.org"]})
+    assert response.status_code == 400
+    assert "archived" in response.json["message"]
+
+
+def test_feed_respects_badge_and_site_settings(
+    as_admin: FlaskClient, as_learner: FlaskClient, make_badge: Any, award: Any, api: Any
+) -> None:
+    loud = make_badge(name="Loud")
+    quiet = make_badge(name="Quiet", post_to_feed=False)
+    award(loud["id"], "lea@example.org")
+    award(quiet["id"], "lea@example.org")
+    feed = as_learner.get("/feed").get_data(as_text=True)
+    assert "Loud" in feed and "Quiet" not in feed
+    token = csrf_token(as_admin, "/studio/settings")
+    as_admin.post("/studio/settings", data={"csrf_token": token})
+    assert "Loud" not in as_learner.get("/feed").get_data(as_text=True)
+    token = csrf_token(as_admin, "/studio/settings")
+    as_admin.post("/studio/settings", data={"csrf_token": token, "feed_enabled": "y"})
+    assert "Loud" in as_learner.get("/feed").get_data(as_text=True)
+
+
+def test_revoke_from_the_profile(
+    api: Any,
+    as_admin: FlaskClient,
+    as_learner: FlaskClient,
+    make_badge: Any,
+    award: Any,
+    people: dict[str, str],
+    client: FlaskClient,
+) -> None:
+    badge = make_badge(name="Sprinter")
+    assertion = award(badge["id"], people["learner"])["awards"][0]
+    lea = user_id(api, people["learner"])
+    token = csrf_token(as_admin, f"/users/{lea}")
+    response = as_admin.post(
+        f"/studio/assertions/{assertion['id']}/revoke",
+        data={"csrf_token": token, "reason": "Wrong person"},
+    )
+    assert response.status_code == 302
+    assert (
+        "Sprinter"
+        not in as_learner.get(f"/users/{lea}").get_data(as_text=True).split("Achievable badges")[0]
+    )
+    assert "Sprinter" not in as_learner.get("/feed").get_data(as_text=True)
+    assert client.get(f"/public/assertions/{assertion['id']}").status_code == 410
+
+
+def test_learner_hides_an_award(
+    api: Any,
+    as_learner: FlaskClient,
+    make_badge: Any,
+    award: Any,
+    people: dict[str, str],
+    client: FlaskClient,
+) -> None:
+    badge = make_badge(name="Shy")
+    assertion = award(badge["id"], people["learner"])["awards"][0]
+    lea = user_id(api, people["learner"])
+    token = csrf_token(as_learner, f"/users/{lea}")
+    as_learner.post(
+        f"/awards/{assertion['id']}/visibility", data={"csrf_token": token, "hidden": "1"}
+    )
+    assert "Shy" in as_learner.get(f"/users/{lea}").get_data(
+        as_text=True
+    )  # the owner still sees it
+    public = client.get(f"/users/{lea}").get_data(as_text=True).split("Achievable badges")[0]
+    assert "Shy" not in public
+    assert client.get(f"/public/assertions/{assertion['id']}").status_code == 200
+
+
+def test_award_page_has_export_buttons_and_open_graph(
+    client: FlaskClient, make_badge: Any, award: Any
+) -> None:
+    badge = make_badge(name="Explorer & Co")
+    assertion = award(badge["id"], "lea.page@example.org")["awards"][0]
+    page = client.get(
+        f"/public/assertions/{assertion['id']}", headers={"Accept": "text/html"}
+    ).get_data(as_text=True)
+    assert "lea.page" in page  # the recipient's display name
+    assert '<meta property="og:title" content="Explorer &amp; Co">' in page
+    assert "Download badge image" in page and "Download signed badge image" in page
+    assert "Copy badge URL" in page and "Download JSON" in page
+    linkedin = re.search(r'href="(https://www.linkedin.com/profile/add\?[^"]+)"', page)
+    assert linkedin is not None
+    link = linkedin.group(1).replace("&amp;", "&")
+    assert "name=Explorer+%26+Co" in link and "organizationName=Example+Academy" in link
+    assert f"certId={assertion['id']}" in link and "issueYear=" in link and "issueMonth=" in link
+
+
+def test_user_directory_search(as_admin: FlaskClient, people: dict[str, str]) -> None:
+    page = as_admin.get("/studio/users?q=lea").get_data(as_text=True)
+    assert "Lea Learner" in page and "Otto Other" not in page
+    assert "Otto Other" in as_admin.get("/studio/users?q=OTTO@").get_data(as_text=True)
+    assert "Nobody matches" in as_admin.get("/studio/users?q=%25").get_data(as_text=True)
+
+
+def test_user_supplied_text_is_escaped_everywhere(
+    api: Any,
+    as_admin: FlaskClient,
+    as_learner: FlaskClient,
+    make_issuer: Any,
+    make_badge: Any,
+    award: Any,
+    people: dict[str, str],
+) -> None:
+    evil = '<script>alert("x")</script>'
+    issuer = make_issuer(name=evil)
+    badge = make_badge(issuer=issuer["id"], name=evil, description=evil)
+    award(badge["id"], people["learner"], narrative=evil)
+    lea = user_id(api, people["learner"])
+    pages = [
+        "/studio/badges",
+        f"/users/{lea}",
+        "/feed",
+        "/badges",
+        "/notifications",
+        f"/studio/users/{lea}/award",
+        "/studio/users?q=" + evil,
+    ]
+    for path in pages:
+        client = as_learner if path in ("/notifications", "/feed") else as_admin
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html, path
+        assert "&lt;script&gt;" in html, path
