@@ -1,0 +1,116 @@
+"""The everyday flows in a real browser: an admin creates and awards badges, a learner sees them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.browser.conftest import LiveServer
+from tests.support import png_bytes
+
+PASSWORD = "correct horse battery"
+
+
+def create_people(live: LiveServer) -> None:
+    """An admin, a learner and another learner, created as an operator would (CLI)."""
+    runner = live.app.test_cli_runner()
+    for email, name, admin in [
+        ("admin@example.org", "Ada Admin", True),
+        ("lea@example.org", "Lea Learner", False),
+        ("otto@example.org", "Otto Other", False),
+    ]:
+        args = ["users", "create", email, "--name", name, "--password", PASSWORD]
+        result = runner.invoke(args=[*args, "--admin"] if admin else args)
+        assert result.exit_code == 0, result.output
+
+
+def log_in(page: Any, live: LiveServer, email: str) -> None:
+    """Log in through the login page."""
+    page.goto(f"{live.url}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def create_issuer(page: Any, live: LiveServer) -> None:
+    """Studio: the first badge asks for an issuer first."""
+    page.goto(f"{live.url}/studio/badges")
+    page.get_by_role("link", name="New badge").click()
+    assert page.url.endswith("/studio/issuers/new")
+    page.get_by_label("Name").fill("Example Academy")
+    page.get_by_label("Website").fill("https://academy.example.org")
+    page.get_by_label("Contact email").fill("badges@academy.example.org")
+    page.get_by_role("button", name="Create issuer").click()
+
+
+def create_badge(page: Any, live: LiveServer, image: Path, name: str, *, private: bool) -> None:
+    """Studio > Badges > New badge, with an image upload."""
+    page.goto(f"{live.url}/studio/badges")
+    page.get_by_role("link", name="New badge").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Description").fill(f"{name}: awarded in the browser test.")
+    page.get_by_label("Criteria").fill("Do the thing.")
+    page.get_by_label("Image").set_input_files(str(image))
+    assert page.locator("#image-preview").is_visible()
+    if private:
+        page.get_by_label("Private").check()
+    page.get_by_role("button", name="Create badge").click()
+    assert f"Badge “{name}” created." in page.content()
+
+
+def test_admin_awards_and_learner_sees(
+    live: LiveServer, new_page: Callable[[], Any], tmp_path: Path
+) -> None:
+    create_people(live)
+    image = tmp_path / "badge.png"
+    image.write_bytes(png_bytes())
+
+    admin = new_page()
+    log_in(admin, live, "admin@example.org")
+    create_issuer(admin, live)
+    create_badge(admin, live, image, "Explorer", private=False)
+    create_badge(admin, live, image, "Night Owl", private=True)
+    row = admin.locator("tr", has_text="Night Owl")
+    assert row.locator(".marker", has_text="Private").is_visible()
+
+    admin.goto(f"{live.url}/studio/users?q=lea")
+    admin.get_by_role("link", name="Lea Learner").click()
+    profile_url = admin.url
+    admin.get_by_text("Actions").click()
+    admin.get_by_role("link", name="Award badge").click()
+    admin.get_by_label("Explorer").check()
+    admin.get_by_label("Night Owl").check()
+    admin.get_by_label("Narrative").fill("Well done")
+    admin.get_by_role("button", name="Award").click()
+    assert "Awarded 2 badges to Lea Learner." in admin.content()
+
+    learner = new_page()
+    log_in(learner, live, "lea@example.org")
+    notifications = learner.get_by_role("link", name=re.compile(r"^Notifications"))
+    assert notifications.locator(".count").inner_text() == "2"
+    notifications.click()
+    assert learner.get_by_text("Explorer").count() >= 1
+    learner.goto(profile_url)
+    badges = learner.locator("ul.feed")
+    assert badges.get_by_role("link", name="Explorer").is_visible()
+    assert badges.get_by_role("link", name="Night Owl").is_visible()
+    learner.goto(f"{live.url}/feed")
+    assert learner.get_by_role("link", name="Explorer").is_visible()
+    assert learner.get_by_role("link", name="Night Owl").is_visible()
+
+    learner.goto(f"{live.url}/badges")
+    assert learner.get_by_text("Explorer").is_visible()
+    assert learner.get_by_text("Night Owl").count() == 0
+    admin.goto(f"{live.url}/studio/users?q=otto")
+    admin.get_by_role("link", name="Otto Other").click()
+    achievable = admin.locator(".card", has_text="Achievable badges")
+    assert achievable.get_by_text("Explorer").is_visible()
+    assert achievable.get_by_text("Night Owl").count() == 0
+
+    learner.goto(profile_url)
+    learner.get_by_role("link", name="Explorer").click()
+    assert learner.get_by_text("Valid").is_visible()
+    assert learner.get_by_role("link", name="Add to LinkedIn profile").is_visible()
