@@ -16,7 +16,15 @@ from wtforms import (
     URLField,
     widgets,
 )
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 PRIVATE_HINT = (
     "Private badges are not shown in the overview of achievable badges and can only be "
@@ -33,7 +41,8 @@ class BadgeForm(FlaskForm):  # type: ignore[misc]
     issuer = SelectField("Issuer", validators=[DataRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=500)])
     description = TextAreaField("Description", validators=[DataRequired(), Length(max=20000)])
-    criteria = TextAreaField("Criteria", validators=[DataRequired(), Length(max=20000)])
+    criteria = TextAreaField("Criteria", validators=[Length(max=20000)])
+    criteria_url = URLField("Criteria page", validators=[Optional(), URL(), Length(max=2048)])
     image = FileField("Image")
     private = BooleanField("Private")
     post_to_feed = BooleanField("Post awards to the feed", default=True)
@@ -42,6 +51,11 @@ class BadgeForm(FlaskForm):  # type: ignore[misc]
         "Default validity (days)", validators=[Optional(), NumberRange(min=1, max=36500)]
     )
     submit = SubmitField("Create badge")
+
+    def validate_criteria(self, field: TextAreaField) -> None:
+        """A badge needs criteria: a text, a page, or both."""
+        if not (field.data or "").strip() and not self.criteria_url.data:
+            raise ValidationError("Say what earns the badge, or give the URL of a page that does.")
 
 
 class IssuerForm(FlaskForm):  # type: ignore[misc]

@@ -74,7 +74,8 @@ def edit_badge(badge_id: uuid.UUID) -> Page:
     form.submit.label.text = "Save changes"
     if request.method == "GET":
         form.issuer.data = str(badge.issuer_id)
-        form.criteria.data = badge.criteria_narrative or badge.criteria_url or ""
+        form.criteria.data = badge.criteria_narrative or ""
+        form.criteria_url.data = badge.criteria_url or ""
         form.tags.data = ", ".join(badge.tags)
     if form.validate_on_submit():
         fields = _badge_fields(form)
@@ -213,12 +214,11 @@ def settings() -> Page:
 
 
 def _badge_fields(form: BadgeForm) -> dict[str, Any]:
-    criteria = form.criteria.data.strip()
-    is_url = criteria.startswith(("http://", "https://")) and " " not in criteria
+    criteria = {"narrative": (form.criteria.data or "").strip(), "url": form.criteria_url.data}
     return {
         "name": form.name.data,
         "description": form.description.data,
-        "criteria": {"url": criteria} if is_url else {"narrative": criteria},
+        "criteria": {key: value for key, value in criteria.items() if value},
         "private": bool(form.private.data),
         "post_to_feed": bool(form.post_to_feed.data),
         "tags": [tag.strip() for tag in (form.tags.data or "").split(",") if tag.strip()],

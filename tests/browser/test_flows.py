@@ -50,9 +50,9 @@ def create_badge(page: Any, live: LiveServer, image: Path, name: str, *, private
     """Studio > Badges > New badge, with an image upload."""
     page.goto(f"{live.url}/studio/badges")
     page.get_by_role("link", name="New badge").click()
-    page.get_by_label("Name").fill(name)
+    page.get_by_label("Name", exact=True).fill(name)
     page.get_by_label("Description").fill(f"{name}: awarded in the browser test.")
-    page.get_by_label("Criteria").fill("Do the thing.")
+    page.get_by_label("Criteria", exact=True).fill("Do the thing.")
     page.get_by_label("Image").set_input_files(str(image))
     assert page.locator("#image-preview").is_visible()
     if private:

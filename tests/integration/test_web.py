@@ -360,3 +360,44 @@ def test_user_supplied_text_is_escaped_everywhere(
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html, path
         assert "&lt;script&gt;" in html, path
+
+
+def test_editing_keeps_criteria_text_and_page(
+    app: Flask, as_admin: FlaskClient, make_badge: Any
+) -> None:
+    badge = make_badge(criteria={"narrative": "Do it", "url": "https://example.org/c"})
+    path = f"/studio/badges/{badge['id']}/edit"
+    form = as_admin.get(path).get_data(as_text=True)
+    assert "Do it</textarea>" in form and 'value="https://example.org/c"' in form
+    response = as_admin.post(
+        path,
+        data={
+            "csrf_token": csrf_token(as_admin, path),
+            "issuer": badge["issuer"],
+            "name": "Renamed",
+            "description": "D",
+            "criteria": "Do it",
+            "criteria_url": "https://example.org/c",
+            "post_to_feed": "y",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        stored = db.session.scalars(select(BadgeClass)).one()
+        assert (stored.name, stored.criteria_narrative, stored.criteria_url) == (
+            "Renamed",
+            "Do it",
+            "https://example.org/c",
+        )
+    empty = as_admin.post(
+        path,
+        data={
+            "csrf_token": csrf_token(as_admin, path),
+            "issuer": badge["issuer"],
+            "name": "X",
+            "description": "D",
+            "criteria": "  ",
+        },
+    )
+    assert empty.status_code == 400
+    assert "what earns the badge" in empty.get_data(as_text=True)
