@@ -23,14 +23,28 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from flask import Flask, current_app, g, has_app_context
-from sqlalchemy import Table, Update, bindparam, event, func, insert, select, update
+from flask import Flask, Response, after_this_request, current_app, has_request_context
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Table,
+    Update,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from issuer.extensions import db
 from issuer.mail import (
@@ -42,6 +56,9 @@ from issuer.mail import (
 )
 from issuer.models import OutboxEmail
 from issuer.models.types import utcnow
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +76,9 @@ POLL_SECONDS = 60.0
 # The background thread sends while no request is being served in its process, and waits at
 # most this long for a quiet moment before sending the next e-mail anyway.
 YIELD_SECONDS = 0.5
+YIELD_POLL_SECONDS = 0.01
 
 _QUEUED = "issuer.outbox.queued"  # session.info: this transaction added outbox rows
-_COMMITTED = "issuer_outbox_committed"  # flask.g: this request committed outbox rows
-_IN_REQUEST = "issuer_outbox_counted"  # flask.g: the worker counts this request as in progress
 
 
 @dataclass(frozen=True)
@@ -83,12 +99,8 @@ class Email(NamedTuple):
     body_html: str | None = None
 
 
-def enqueue(emails: Sequence[Email], *, now: datetime | None = None) -> None:
+def enqueue(emails: Iterable[Email], *, now: datetime | None = None) -> None:
     """Queue e-mails with one INSERT; they are sent after the surrounding transaction commits."""
-    if not emails:
-        return
-    now = now or utcnow()
-    # last_error and sent_at are left out: NULL.
     rows = [
         {
             "id": uuid.uuid4(),
@@ -96,15 +108,34 @@ def enqueue(emails: Sequence[Email], *, now: datetime | None = None) -> None:
             "subject": email.subject,
             "body_text": email.body_text,
             "body_html": email.body_html,
-            "created_at": now,
-            "attempts": 0,
-            "next_attempt_at": now,
         }
         for email in emails
     ]
-    # A Core insert on the table: no per-row ORM work.
-    db.session.execute(insert(_outbox), rows)
+    if not rows:
+        return
+    queued_at = sql_constant(now or utcnow(), _outbox.c.created_at)
+    # A Core insert on the table: no per-row ORM work. last_error and sent_at stay NULL.
+    statement = insert(_outbox).values(created_at=queued_at, attempts=0, next_attempt_at=queued_at)
+    db.session.execute(statement, rows, execution_options=UNCACHED)
     db.session.info[_QUEUED] = True
+
+
+# For statements with sql_constant(): their SQL differs each time, so caching it is no use.
+UNCACHED = {"compiled_cache": None}
+
+
+def sql_constant(value: Any, column: Column[Any]) -> ColumnElement[Any]:
+    """A value written into the SQL of a bulk INSERT, for a column equal in every row.
+
+    The value is then converted for the database once rather than once per row: that halves
+    the cost of 10,000 outbox rows, whose timestamps all need converting. SQLAlchemy renders
+    it with the column's type, as a literal. Execute with ``execution_options=UNCACHED``.
+    """
+    dialect = db.session.get_bind().dialect
+    sql = literal(value, column.type).compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}
+    )
+    return literal_column(str(sql), column.type)
 
 
 def backoff(failures: int) -> timedelta:
@@ -118,17 +149,18 @@ def deliver_due(
     now: datetime | None = None,
     limit: int = 100,
     mail_from: str | None = None,
+    session: Session | None = None,
 ) -> DeliveryReport:
     """Send up to ``limit`` due e-mails, oldest first, committing after each one.
 
     A failed e-mail records the error and waits ``backoff(attempts)``; the run goes on with the
     next. After MAX_ATTEMPTS failures an e-mail is given up (and kept, with its last error).
-    Call it with nothing uncommitted in the session. ``now`` lets tests move the clock;
-    ``mail_from`` defaults to the app's MAIL_FROM.
+    ``now`` lets tests move the clock; ``mail_from`` defaults to the app's MAIL_FROM. The
+    session (db.session by default) must hold nothing uncommitted: this commits.
     """
-    now = now or utcnow()
-    sent, failed = _deliver(sender, now, limit, mail_from or current_app.config["MAIL_FROM"])
-    return _report(sent, failed)
+    run = _Run(sender, session or db.session(), now, mail_from)
+    run.deliver(limit)
+    return run.report()
 
 
 def deliver_all_due(
@@ -136,20 +168,21 @@ def deliver_all_due(
     *,
     now: datetime | None = None,
     mail_from: str | None = None,
+    session: Session | None = None,
     pace: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
-    """Send every e-mail due at ``now``; failed ones wait for their retry.
+    """Send every e-mail due at ``now``, like deliver_due without a limit.
 
     ``pace`` is called before each e-mail and may wait; when it returns False the run ends.
     """
-    now = now or utcnow()
-    sent, failed = _deliver(sender, now, None, mail_from or current_app.config["MAIL_FROM"], pace)
-    return _report(sent, failed)
+    run = _Run(sender, session or db.session(), now, mail_from, pace)
+    run.deliver(None)
+    return run.report()
 
 
-def pending_count() -> int:
+def pending_count(session: Session | None = None) -> int:
     """How many e-mails are unsent and not given up (due now or waiting for a retry)."""
-    count = db.session.scalar(
+    count = (session or db.session).scalar(
         select(func.count())
         .select_from(_outbox)
         .where(_outbox.c.sent_at.is_(None), _outbox.c.attempts < MAX_ATTEMPTS)
@@ -157,105 +190,120 @@ def pending_count() -> int:
     return count or 0
 
 
-def _report(sent: int, failed: int) -> DeliveryReport:
-    remaining = pending_count()
-    db.session.commit()  # end the read, so no transaction idles while the caller goes on
-    return DeliveryReport(sent=sent, failed=failed, remaining=remaining)
+class _Run:
+    """One delivery run: claims due e-mails a few at a time and sends them one by one."""
 
+    def __init__(
+        self,
+        sender: MailSender,
+        session: Session,
+        now: datetime | None,
+        mail_from: str | None,
+        pace: Callable[[], bool] | None = None,
+    ) -> None:
+        self.sender = sender
+        self.session = session
+        self.now = now or utcnow()
+        self.mail_from = mail_from or str(current_app.config["MAIL_FROM"])
+        self.domain = domain_of(self.mail_from)
+        self.pace = pace
+        self.sent = self.failed = 0
 
-def _deliver(
-    sender: MailSender,
-    now: datetime,
-    limit: int | None,
-    mail_from: str,
-    pace: Callable[[], bool] | None = None,
-) -> tuple[int, int]:
-    """Claim due e-mails a few at a time and send them; (sent, failed)."""
-    domain = domain_of(mail_from)
-    sent = failed = 0
-    while limit is None or sent + failed < limit:
-        size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - sent - failed)
-        claimed = _claim(now, size)
-        if not claimed:
-            break
-        deadline = time.monotonic() + LEASE.total_seconds() / 2
-        for index, row in enumerate(claimed):
-            if (pace is not None and not pace()) or time.monotonic() > deadline:
-                _release([later.id for later in claimed[index:]], now)
-                return sent, failed
-            if _send(sender, row, mail_from, domain, now):
-                sent += 1
-            else:
-                failed += 1
-    return sent, failed
+    def deliver(self, limit: int | None) -> None:
+        """Send up to ``limit`` due e-mails (all with None)."""
+        while limit is None or self.sent + self.failed < limit:
+            done = self.sent + self.failed
+            claimed = self.claim(CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - done))
+            if not claimed:
+                return
+            deadline = time.monotonic() + LEASE.total_seconds() / 2
+            for index, row in enumerate(claimed):
+                if (self.pace is not None and not self.pace()) or time.monotonic() > deadline:
+                    self.release([later.id for later in claimed[index:]])
+                    return
+                self.send(row)
 
+    def report(self) -> DeliveryReport:
+        """What the run did, and what is left."""
+        remaining = pending_count(self.session)
+        self.session.commit()  # end the read, so no transaction idles while the caller goes on
+        return DeliveryReport(sent=self.sent, failed=self.failed, remaining=remaining)
 
-def _send(sender: MailSender, row: Any, mail_from: str, domain: str, now: datetime) -> bool:
-    """Send one claimed e-mail and commit the outcome; whether it was sent."""
-    try:
-        sender.send(
-            build_message(
-                sender=mail_from,
-                to=row.to_address,
-                subject=row.subject,
-                text=row.body_text,
-                html=row.body_html,
-                date=row.created_at,
-                message_id=f"<{row.id}@{domain}>",
+    def claim(self, size: int) -> list[Any]:
+        """Claim the oldest due e-mails by moving their next attempt a lease ahead; commit."""
+        due = _outbox.alias("due")
+        # A materialised CTE runs once: as a subquery of IN, PostgreSQL may run it again, and
+        # with SKIP LOCKED a second run finds other rows than the first.
+        oldest = (
+            select(due.c.id)
+            .where(
+                due.c.sent_at.is_(None),
+                due.c.attempts < MAX_ATTEMPTS,
+                due.c.next_attempt_at <= self.now,
             )
+            .order_by(due.c.created_at, due.c.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite runs one UPDATE at a time
+            .cte("oldest")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
-    except MailDeliveryError as error:
-        reason = str(error)
-    except Exception as error:  # a malformed e-mail must not hold up the others
-        log.exception("outbox: could not build or send e-mail %s", row.id)
-        reason = f"{type(error).__name__}: {error}"
-    else:
-        db.session.execute(_statements().sent, {"b_id": row.id, "b_now": now})
-        db.session.commit()
-        return True
-    attempts = row.attempts + 1
-    db.session.execute(
-        _statements().failed,
-        {
-            "b_id": row.id,
-            "b_attempts": attempts,
-            "b_error": reason[:2000],
-            "b_next": now + backoff(attempts),
-        },
-    )
-    db.session.commit()
-    if attempts >= MAX_ATTEMPTS:
-        log.error("outbox: giving up on e-mail %s after %d attempts: %s", row.id, attempts, reason)
-    else:
-        log.warning("outbox: e-mail %s failed (attempt %d): %s", row.id, attempts, reason)
-    return False
+        claim = (
+            update(_outbox)
+            .where(_outbox.c.id == oldest.c.id, _outbox.c.sent_at.is_(None))
+            .values(next_attempt_at=self.now + LEASE)
+            .returning(*(_outbox.c[name] for name in _CLAIMED_COLUMNS))
+        )
+        rows = self.session.execute(claim).all()
+        self.session.commit()
+        return sorted(rows, key=lambda row: (row.created_at, row.id))
 
+    def send(self, row: Any) -> None:
+        """Send one claimed e-mail and commit the outcome."""
+        try:
+            self.sender.send(
+                build_message(
+                    sender=self.mail_from,
+                    to=row.to_address,
+                    subject=row.subject,
+                    text=row.body_text,
+                    html=row.body_html,
+                    date=row.created_at,
+                    message_id=f"<{row.id}@{self.domain}>",
+                )
+            )
+        except MailDeliveryError as error:
+            reason = str(error)
+        except Exception as error:  # a malformed e-mail must not hold up the others
+            log.exception("outbox: could not build or send e-mail %s", row.id)
+            reason = f"{type(error).__name__}: {error}"
+        else:
+            self.session.execute(_statements().sent, {"b_id": row.id, "b_now": self.now})
+            self.session.commit()
+            self.sent += 1
+            return
+        attempts = row.attempts + 1
+        self.session.execute(
+            _statements().failed,
+            {
+                "b_id": row.id,
+                "b_attempts": attempts,
+                "b_error": reason[:2000],
+                "b_next": self.now + backoff(attempts),
+            },
+        )
+        self.session.commit()
+        self.failed += 1
+        if attempts >= MAX_ATTEMPTS:
+            log.error(
+                "outbox: giving up on e-mail %s after %d attempts: %s", row.id, attempts, reason
+            )
+        else:
+            log.warning("outbox: e-mail %s failed (attempt %d): %s", row.id, attempts, reason)
 
-def _claim(now: datetime, size: int) -> list[Any]:
-    """Claim the oldest due e-mails by moving their next attempt a lease ahead; commit."""
-    due = _outbox.alias("due")
-    oldest = (
-        select(due.c.id)
-        .where(due.c.sent_at.is_(None), due.c.attempts < MAX_ATTEMPTS, due.c.next_attempt_at <= now)
-        .order_by(due.c.created_at, due.c.id)
-        .limit(size)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite runs one UPDATE at a time
-    )
-    claim = (
-        update(_outbox)
-        .where(_outbox.c.id.in_(oldest), _outbox.c.sent_at.is_(None))
-        .values(next_attempt_at=now + LEASE)
-        .returning(*(_outbox.c[name] for name in _CLAIMED_COLUMNS))
-    )
-    rows = sorted(db.session.execute(claim).all(), key=lambda row: (row.created_at, row.id))
-    db.session.commit()
-    return rows
-
-
-def _release(email_ids: list[uuid.UUID], now: datetime) -> None:
-    """Make claimed but unsent e-mails due again at once."""
-    db.session.execute(_statements().release, {"b_ids": email_ids, "b_now": now})
-    db.session.commit()
+    def release(self, email_ids: list[uuid.UUID]) -> None:
+        """Make claimed but unsent e-mails due again at once."""
+        self.session.execute(_statements().release, {"b_ids": email_ids, "b_now": self.now})
+        self.session.commit()
 
 
 _outbox = cast(Table, OutboxEmail.__table__)
@@ -300,13 +348,16 @@ def _statements() -> _Statements:
 
 
 def init_app(app: Flask) -> None:
-    """Prepare background delivery: a worker per app, started by the first request that
-    commits e-mail (never at import time or by CLI commands)."""
+    """Prepare in-process delivery: a worker for the app, idle until needed.
+
+    Its thread starts after the first request that commits e-mail, never at import time or in
+    CLI commands. With OUTBOX_DELIVERY "off" at start-up, requests carry no extra cost at all.
+    """
     worker = OutboxWorker(app)
     app.extensions["issuer.outbox"] = worker
     _workers.add(worker)
-    app.before_request(_before_request)
-    app.teardown_request(_after_request)
+    if app.config["OUTBOX_DELIVERY"] == "background":
+        app.wsgi_app = _TrackRequests(app.wsgi_app)  # type: ignore[method-assign]
     if not event.contains(db.session, "after_commit", _after_commit):
         event.listen(db.session, "after_commit", _after_commit)
         event.listen(db.session, "after_soft_rollback", _after_soft_rollback)
@@ -331,14 +382,12 @@ class OutboxWorker:
     a retry, and ends when nothing is left; the next commit starts a new one. E-mail left over
     by an earlier process is sent with the next new e-mail, or by ``flask outbox send``.
     It gives way to requests: between e-mails it waits (up to YIELD_SECONDS) until no request
-    of its app is being served, so sending never slows the web process down.
+    is being served in the process, so sending hardly slows the web process down.
     """
 
     def __init__(self, app: Flask) -> None:
         self._app = app
         self._lock = threading.Lock()
-        self._quiet = threading.Condition(self._lock)  # notified when no request is in progress
-        self._requests = 0
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -368,7 +417,6 @@ class OutboxWorker:
             thread = self._thread
             self._stopping.set()
             self._wake.set()
-            self._quiet.notify_all()
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
@@ -378,26 +426,12 @@ class OutboxWorker:
             self._stopping.clear()
             self._wake.clear()
 
-    def request_started(self) -> None:
-        """Note a request in progress; the thread waits for it before the next e-mail."""
-        with self._lock:
-            self._requests += 1
-
-    def request_finished(self) -> None:
-        """Note the end of a request."""
-        with self._lock:
-            self._requests -= 1
-            if self._requests <= 0:
-                self._requests = 0
-                self._quiet.notify_all()
-
     def _pace(self) -> bool:
         """Wait for a moment without requests (bounded); False when asked to stop."""
-        with self._lock:
-            self._quiet.wait_for(
-                lambda: self._requests == 0 or self._stopping.is_set(), YIELD_SECONDS
-            )
-            return not self._stopping.is_set()
+        deadline = time.monotonic() + YIELD_SECONDS
+        while _busy and time.monotonic() < deadline and not self._stopping.is_set():
+            self._stopping.wait(YIELD_POLL_SECONDS)
+        return not self._stopping.is_set()
 
     def _run(self) -> None:
         try:
@@ -422,11 +456,17 @@ class OutboxWorker:
         try:
             with self._app.app_context():
                 sender = sender_from_config(self._app.config)
-                try:
-                    report = deliver_all_due(sender, pace=self._pace)
-                finally:
-                    sender.close()
-                    db.session.remove()
+                # A connection of its own, closed afterwards rather than pooled: the thread
+                # may outlive the pool (tests dispose engines; workers get recycled). An
+                # in-memory SQLite database lives in its one shared connection: keep that.
+                with db.engine.connect() as connection:
+                    if not isinstance(db.engine.pool, StaticPool | SingletonThreadPool):
+                        connection.detach()
+                    try:
+                        with Session(bind=connection) as session:
+                            report = deliver_all_due(sender, session=session, pace=self._pace)
+                    finally:
+                        sender.close()
         except Exception:
             log.exception("outbox: background delivery failed; trying again in %d s", POLL_SECONDS)
             return True
@@ -441,6 +481,10 @@ class OutboxWorker:
 
 
 _workers: weakref.WeakSet[OutboxWorker] = weakref.WeakSet()
+# The threads serving a request in this process just now. Adding and discarding are atomic,
+# so requests pay no lock for it.
+_busy: set[int] = set()
+_thread_id = threading.get_ident
 _atexit_registered = False
 _atexit_lock = threading.Lock()
 
@@ -454,8 +498,9 @@ def _register_atexit() -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_QUEUED, False) and has_app_context():
-        setattr(g, _COMMITTED, True)
+    if session.info.pop(_QUEUED, False) and has_request_context():
+        # After the view, once the response is built, so sending never competes with it.
+        after_this_request(_kick)
 
 
 def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
@@ -463,14 +508,22 @@ def _after_soft_rollback(session: Session, previous_transaction: SessionTransact
         session.info.pop(_QUEUED, None)
 
 
-def _before_request() -> None:
-    worker(current_app).request_started()
-    setattr(g, _IN_REQUEST, True)
-
-
-def _after_request(_error: BaseException | None) -> None:
-    # Runs after the response is built, so sending never competes with building it.
-    if g.pop(_IN_REQUEST, False):
-        worker(current_app).request_finished()
-    if g.pop(_COMMITTED, False) and current_app.config["OUTBOX_DELIVERY"] == "background":
+def _kick(response: Response) -> Response:
+    if current_app.config["OUTBOX_DELIVERY"] == "background":
         worker(current_app).kick()
+    return response
+
+
+class _TrackRequests:
+    """WSGI middleware noting which threads serve a request, at the cost of a set operation."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        thread = _thread_id()
+        _busy.add(thread)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            _busy.discard(thread)
