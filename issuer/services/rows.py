@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
@@ -58,6 +58,9 @@ class RowReader:
         self._engine = weakref.ref(engine)
         self._errors: type[Exception] = dialect.loaded_dbapi.Error
         self._local = threading.local()
+        # Every thread's connection, so that disposing of the engine closes them all.
+        self._opened: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
+        self._lock = threading.Lock()
         # Identifiers come from our own table metadata, quoted by the dialect; the key is bound.
         names = ", ".join(quote(name) for name in columns)
         where = f"{quote(key.name)} = {placeholder}"
@@ -107,7 +110,18 @@ class RowReader:
             if engine is None:
                 raise RuntimeError("the engine of this reader is gone")
             held = self._local.connection = _ThreadConnection(engine)
+            with self._lock:
+                self._opened.add(held)
         return held.dbapi
+
+    def close(self) -> None:
+        """Close the connections of every thread (they reopen on the next read)."""
+        with self._lock:
+            opened = list(self._opened)
+            self._opened.clear()
+        for held in opened:
+            held.close()
+        self._local = threading.local()
 
     def _drop_connection(self) -> None:
         held: _ThreadConnection | None = getattr(self._local, "connection", None)
@@ -123,7 +137,10 @@ _readers: weakref.WeakKeyDictionary[Engine, dict[tuple[str, tuple[str, ...]], Ro
 
 def reader_for(engine: Engine, table: Table, columns: Sequence[str]) -> RowReader:
     """Return the (cached) reader of these columns of table on this engine."""
-    per_engine = _readers.setdefault(engine, {})
+    per_engine = _readers.get(engine)
+    if per_engine is None:
+        per_engine = _readers[engine] = {}
+        event.listen(engine, "engine_disposed", _close_readers)
     key = (table.name, tuple(columns))
     reader = per_engine.get(key)
     if reader is None:
@@ -134,3 +151,8 @@ def reader_for(engine: Engine, table: Table, columns: Sequence[str]) -> RowReade
 def table_reader(table: str, columns: Sequence[str]) -> RowReader:
     """The reader of these columns of a table, on the current app's database."""
     return reader_for(db.engine, db.metadata.tables[table], columns)
+
+
+def _close_readers(engine: Engine) -> None:
+    for reader in _readers.get(engine, {}).values():
+        reader.close()
