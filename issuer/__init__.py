@@ -18,7 +18,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from issuer.auth import access
     from issuer.auth import bp as auth_bp
     from issuer.config import TEMPLATES_DIR, finalize_config, load_config
-    from issuer.extensions import csrf, db, migrate
+    from issuer.extensions import db, migrate
     from issuer.profiles import bp as profiles_bp
     from issuer.profiles import routes as profile_routes
     from issuer.public import bp as public_bp
@@ -34,8 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
-    csrf.init_app(app)
-    csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so no CSRF to defend against
+    _protect_forms(app)
     context.init_app(app)
     outbox.init_app(app)  # background e-mail delivery, started by the first request that needs it
     errors.init_app(app)
@@ -45,3 +44,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app
+
+
+def _protect_forms(app: Flask) -> None:
+    """Check the CSRF token of every state-changing request, except the token-based API."""
+    from flask import request
+
+    from issuer.api import bp as api_bp
+    from issuer.extensions import csrf
+
+    # Flask-WTF's own hook works out exemptions before it looks at the method; checking the
+    # method first keeps GETs (every verifier's request) free of that work.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    csrf.init_app(app)
+    csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so no CSRF to defend against
+
+    @app.before_request
+    def check_csrf() -> None:
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            csrf.protect(apply_exemptions=True)

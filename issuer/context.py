@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, current_app
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from sqlalchemy import event
 
 from issuer.extensions import db
@@ -36,6 +36,15 @@ class LazyCookieSessionInterface(SecureCookieSessionInterface):
         if self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Save the session; for a visitor without one, nothing to do (the hot path)."""
+        if not session and not session.modified and not request.cookies:
+            # Pages depend on who is signed in; documents and images do not.
+            if response.mimetype == "text/html":
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def urls() -> PublicUrls:
