@@ -157,6 +157,7 @@ def _paths() -> dict[str, Any]:
                     body="Verify",
                     ok=("200", "VerificationResult"),
                     errors=("400", "413"),
+                    authenticated=False,
                 ),
                 "security": [],
                 "requestBody": {
@@ -214,6 +215,7 @@ def _op(
     extra_ok: tuple[str, str] | None = None,
     errors: tuple[str, ...] = (),
     params: list[dict[str, Any]] | None = None,
+    authenticated: bool = True,
 ) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, schema in (ok, extra_ok) if extra_ok else (ok,):
@@ -221,7 +223,7 @@ def _op(
             "description": "Success",
             "content": {"application/json": {"schema": _ref(schema)}},
         }
-    for status in ("401", "403", *errors):
+    for status in (("401", "403") if authenticated else ()) + errors:
         responses[status] = {
             "description": _ERRORS[status],
             "content": {"application/json": {"schema": _ref("Error")}},
