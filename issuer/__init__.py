@@ -22,6 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from issuer.profiles import bp as profiles_bp
     from issuer.profiles import routes as profile_routes
     from issuer.public import bp as public_bp
+    from issuer.public.fastpath import HostedAssertionFastPath
     from issuer.services import outbox
     from issuer.studio import bp as studio_bp
 
@@ -42,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     profile_routes.init_app(app)
     for blueprint in (api_bp, public_bp, auth_bp, studio_bp, profiles_bp):
         app.register_blueprint(blueprint)
+    app.wsgi_app = HostedAssertionFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     cli.init_app(app)
     return app
 

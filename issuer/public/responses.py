@@ -54,23 +54,34 @@ def image_response(
     cache: str = SHORT_CACHE,
 ) -> Response:
     """Serve image bytes with CORS, an ETag and, for downloads, a file name."""
-    response = Response(data, content_type=media_type)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = cache
-    if filename:
-        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if media_type == "image/svg+xml":
-        # An SVG opened directly must not run anything, even if a check were ever missed.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'"
-        )
-    response.set_etag(etag)
+    response = Response(data, headers=image_headers(media_type, etag, filename, cache))
     response.make_conditional(request)
     return response
 
 
-def text_response(body: bytes, etag: str, content_type: str) -> Response:
+def image_headers(
+    media_type: str, etag: str, filename: str | None, cache: str
+) -> list[tuple[str, str]]:
+    """The headers of an image: its type, CORS, caching, its ETag and safety headers."""
+    headers = [
+        ("Content-Type", media_type),
+        ("Access-Control-Allow-Origin", "*"),
+        ("Cache-Control", cache),
+        ("X-Content-Type-Options", "nosniff"),
+        ("ETag", f'"{etag}"'),
+    ]
+    if filename:
+        headers.append(("Content-Disposition", f'inline; filename="{filename}"'))
+    if media_type == "image/svg+xml":
+        # An SVG opened directly must not run anything, even if a check were ever missed.
+        headers.append(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"))
+    return headers
+
+
+JWS_TEXT = "text/plain; charset=utf-8"
+
+
+def text_response(body: bytes, etag: str, content_type: str = JWS_TEXT) -> Response:
     """Serve a signed form (a JWS) as text, with CORS and an ETag."""
     return _respond(body, etag, 200, content_type, REVALIDATE)
 
@@ -83,8 +94,16 @@ def prefers_html(force_json: bool) -> bool:
 def _respond(
     body: bytes, etag: str, status: int, content_type: str, cache_control: str
 ) -> Response:
-    if status == 200 and _matches(etag):
+    if status == 200 and etag_matches(request.headers.get("If-None-Match"), etag):
         body, status = b"", 304
+    headers = document_headers(etag, status, content_type, cache_control)
+    return Response(body, status=status, headers=headers)
+
+
+def document_headers(
+    etag: str, status: int, content_type: str, cache_control: str
+) -> list[tuple[str, str]]:
+    """The headers of a public document: CORS, caching, its ETag and (unless 304) its type."""
     # One header list at construction: much cheaper than setting headers one by one.
     headers = [
         ("Access-Control-Allow-Origin", "*"),
@@ -94,10 +113,9 @@ def _respond(
     ]
     if status != 304:
         headers.append(("Content-Type", content_type))
-    return Response(body, status=status, headers=headers)
+    return headers
 
 
-def _matches(etag: str) -> bool:
-    # Cheaper than Response.make_conditional, which also parses dates and ranges.
-    header = request.headers.get("If-None-Match")
-    return header is not None and parse_etags(header).contains_weak(etag)
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names this ETag (cheaper than make_conditional)."""
+    return if_none_match is not None and parse_etags(if_none_match).contains_weak(etag)

@@ -117,7 +117,7 @@ def get_signed_assertion(assertion_id: uuid.UUID) -> Response:
     if form.fresh:
         db.session.commit()
     body = form.jws.encode("ascii")
-    return text_response(body, hosted.etag_of(body), "text/plain; charset=utf-8")
+    return text_response(body, hosted.etag_of(body))
 
 
 @bp.get("/public/assertions/<uuid:assertion_id>/image")
