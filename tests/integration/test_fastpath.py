@@ -1,0 +1,54 @@
+"""The WSGI fast path answers exactly as the Flask views it stands in front of."""
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.test import Client
+
+from issuer.public.fastpath import HostedAssertionFastPath
+from tests.support import BASE_URL, ApiClient
+
+COMPARED = (
+    "Content-Type",
+    "Content-Length",
+    "ETag",
+    "Cache-Control",
+    "Access-Control-Allow-Origin",
+    "Content-Disposition",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+)
+
+
+def answers(app: Flask, path: str, **kwargs: Any) -> list[tuple[int, bytes, dict[str, str]]]:
+    """The answer of the fast path and of the views alone to the same request."""
+    fast = app.wsgi_app
+    assert isinstance(fast, HostedAssertionFastPath)
+    result = []
+    for wsgi in (fast, fast.next_app):
+        response = Client(wsgi).get(path, **kwargs)
+        headers = {name: response.headers.get(name, "") for name in COMPARED}
+        result.append((response.status_code, response.get_data(), headers))
+    return result
+
+
+@pytest.mark.parametrize("suffix", ["", ".json", "/signed", "/image", "/image?signed=1"])
+def test_same_answers(app: Flask, make_badge: Any, award: Any, suffix: str) -> None:
+    assertion = award(make_badge()["id"], "ada@example.org", narrative="N")["awards"][0]
+    path = assertion["openBadgeId"].removeprefix(BASE_URL) + suffix
+    fast, view = answers(app, path)
+    assert fast == view
+    assert fast[0] == 200
+    etag = fast[2]["ETag"]
+    cached_fast, cached_view = answers(app, path, headers={"If-None-Match": etag})
+    assert cached_fast[0] == cached_view[0] == 304
+
+
+def test_same_answers_once_revoked(app: Flask, api: ApiClient, make_badge: Any, award: Any) -> None:
+    assertion = award(make_badge()["id"], "ada@example.org")["awards"][0]
+    api.post(f"/assertions/{assertion['id']}/revoke", {"reason": "Mistake"})
+    for suffix in ("", "/signed", "/image"):
+        fast, view = answers(app, assertion["openBadgeId"].removeprefix(BASE_URL) + suffix)
+        assert fast == view
+        assert fast[0] == 410
