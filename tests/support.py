@@ -48,6 +48,8 @@ def build_app(database_url: str, keystore: KeyStore, data_dir: Path, **extra: An
         "KEY_STORE": keystore,
         "DATA_DIR": data_dir,
         "SECRET_KEY": "test-secret",
+        # Deterministic tests: e-mail is delivered only where a test asks for it.
+        "OUTBOX_DELIVERY": "off",
     }
     config.update(extra)
     return create_app(config)

@@ -21,6 +21,7 @@ from issuer.mail import MailDeliveryError, sender_from_config
 from issuer.models import OutboxEmail
 from issuer.models.types import utcnow
 from issuer.services import outbox
+from issuer.services.keystore import MemoryKeyStore
 from issuer.services.outbox import (
     MAX_ATTEMPTS,
     DeliveryReport,
@@ -441,11 +442,12 @@ def test_the_worker_gives_way_to_requests(app: Flask) -> None:
 
 
 def test_requests_are_tracked_only_while_they_run(
-    app: Flask, api: ApiClient, make_badge: Any
+    make_app: Callable[..., Flask], keystore: MemoryKeyStore
 ) -> None:
+    background = make_app(keystore, OUTBOX_DELIVERY="background")
     seen: list[bool] = []
-    app.before_request(lambda: seen.append(bool(outbox._busy)))
-    make_badge()
+    background.before_request(lambda: seen.append(bool(outbox._busy)))
+    assert background.test_client().get("/").status_code == 200
     assert seen and all(seen)
     assert not outbox._busy
 
