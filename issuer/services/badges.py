@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Issuer
@@ -73,7 +74,11 @@ def get_badge(badge_id: uuid.UUID) -> BadgeClass:
 
 def list_badges(*, include_private: bool, issuer_id: uuid.UUID | None = None) -> list[BadgeClass]:
     """Return badge classes, oldest first; private ones only when asked for."""
-    query = select(BadgeClass).order_by(BadgeClass.created_at, BadgeClass.id)
+    query = (
+        select(BadgeClass)
+        .options(joinedload(BadgeClass.issuer))  # pages show the issuer's name: no query per row
+        .order_by(BadgeClass.created_at, BadgeClass.id)
+    )
     if not include_private:
         query = query.where(BadgeClass.private.is_(False))
     if issuer_id is not None:
