@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from issuer.extensions import db
 from issuer.openbadges.keys import generate_private_key_pem
@@ -166,3 +169,30 @@ def award(api: ApiClient) -> Callable[..., dict[str, Any]]:
         return dict(response.json or {})
 
     return make
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The app served over HTTP on a loopback port."""
+
+    app: Flask
+    url: str
+
+
+@pytest.fixture
+def live(make_app: Callable[..., Flask], keystore: MemoryKeyStore) -> Iterator[LiveServer]:
+    """Serve the app on a free loopback port (threaded, as a browser or HTTP client needs)."""
+    holder: dict[str, Flask] = {}
+    server = make_server(
+        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
+    )
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    holder["app"] = make_app(keystore, BASE_URL=base_url, OUTBOX_DELIVERY="off")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(holder["app"], base_url)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

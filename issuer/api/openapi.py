@@ -15,6 +15,9 @@ _BODIES = {
     "user-create": "UserCreate",
     "revoke": "Revoke",
     "verify": "Verify",
+    "course-create": "CourseCreate",
+    "course-update": "CourseUpdate",
+    "completion-create": "CompletionCreate",
 }
 _ERRORS = {
     "400": "The body or a parameter is invalid; `field` names the culprit.",
@@ -144,6 +147,44 @@ def _paths() -> dict[str, Any]:
                 "again keeps the first reason.",
                 body="Revoke",
                 ok=("200", "Award"),
+                errors=("400", "404", "415"),
+            ),
+        },
+        "/courses": {
+            "post": _op(
+                "createCourse",
+                "Create a course of ordered stages; each stage, and finishing the course, may "
+                "award a public badge",
+                body="CourseCreate",
+                ok=("201", "Course"),
+                errors=("400", "415"),
+            ),
+            "get": _op("listCourses", "List every course", ok=("200", "CourseList")),
+        },
+        "/courses/{course_id}": {
+            "parameters": [_path_param("course_id")],
+            "get": _op("getCourse", "Show a course", ok=("200", "Course"), errors=("404",)),
+            "patch": _op(
+                "updateCourse",
+                "Change a course. stages replaces the list: existing stages are kept by id; "
+                "removing a stage that has completions answers 409.",
+                body="CourseUpdate",
+                ok=("200", "Course"),
+                errors=("400", "404", "409", "415"),
+            ),
+        },
+        "/courses/{course_id}/stages/{stage_id}/completions": {
+            "parameters": [_path_param("course_id"), _path_param("stage_id")],
+            "post": _op(
+                "completeStage",
+                "Report that a learner (user) or several (users) completed a stage. The "
+                "stage's badge is awarded in the same request, and the course badge when "
+                "this was the last stage. Reporting again awards nothing (200, status "
+                "already_completed), even from concurrent requests. With user the answer "
+                "is a Completion, with users a CompletionBatch.",
+                body="CompletionCreate",
+                ok=("201", "CompletionAnswer"),
+                extra_ok=("200", "CompletionAnswer"),
                 errors=("400", "404", "415"),
             ),
         },

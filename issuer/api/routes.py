@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, current_app, jsonify, request, url_for
@@ -11,7 +10,7 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from issuer import context
 from issuer.api import bp
 from issuer.api.openapi import build_openapi
-from issuer.api.parsing import json_body, page_args
+from issuer.api.parsing import json_body, optional_datetime, page_args
 from issuer.api.serializers import (
     award_json,
     badge_json,
@@ -126,8 +125,8 @@ def award_badge(badge_id: uuid.UUID) -> Response:
             recipients=body["recipients"],
             narrative=body.get("narrative"),
             evidence=body.get("evidence", []),
-            issued_on=_datetime(body.get("issued_on")),
-            expires=_datetime(body.get("expires")),
+            issued_on=optional_datetime(body.get("issued_on")),
+            expires=optional_datetime(body.get("expires")),
             allow_duplicate=body.get("allow_duplicate", False),
             notify=body.get("notify", True),
         ),
@@ -219,11 +218,6 @@ def _query_email() -> str | None:
         return normalize_email(raw)
     except InvalidEmailError as error:
         abort(400, str(error))
-
-
-def _datetime(value: str | None) -> datetime | None:
-    # The schema's date-time format already guarantees a parseable, zoned value.
-    return datetime.fromisoformat(value) if value else None
 
 
 @bp.post("/verify")

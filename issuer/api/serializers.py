@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from issuer.models import Assertion, BadgeClass, Issuer, User
+from issuer.models import Assertion, BadgeClass, Course, Issuer, User
 from issuer.openbadges.ob2 import format_datetime
 from issuer.openbadges.urls import PublicUrls
+from issuer.services.courses import CompletionResult
 from issuer.services.verification import Verification
 
 
@@ -121,3 +122,43 @@ def verification_json(result: Verification, urls: PublicUrls) -> dict[str, Any]:
             "name": badge.issuer.name,
         }
     return data
+
+
+def course_json(course: Course, learners: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+    """Describe a course, its stages in order and how many learners started and finished it."""
+    return {
+        "id": str(course.id),
+        "name": course.name,
+        "description": course.description,
+        "stages": [
+            {
+                "id": str(stage.id),
+                "position": stage.position + 1,
+                "name": stage.name,
+                "badge": str(stage.badge_id) if stage.badge_id else None,
+            }
+            for stage in course.stages
+        ],
+        "completion_badge": str(course.completion_badge_id) if course.completion_badge_id else None,
+        "learners_started": learners[0],
+        "learners_finished": learners[1],
+        "created_at": format_datetime(course.created_at),
+        "updated_at": format_datetime(course.updated_at),
+    }
+
+
+def completion_json(result: CompletionResult, urls: PublicUrls) -> dict[str, Any]:
+    """Describe what one learner's stage completion did."""
+    completion = result.completion
+    return {
+        "id": str(completion.id),
+        "user": result.user.email,
+        "user_id": str(result.user.id),
+        "stage": str(completion.stage_id),
+        "status": "completed" if result.new else "already_completed",
+        "completed_at": format_datetime(completion.completed_at),
+        "recorded_at": format_datetime(completion.recorded_at),
+        "award": award_json(result.award, urls) if result.award else None,
+        "course_completed": result.course_completed,
+        "course_award": award_json(result.course_award, urls) if result.course_award else None,
+    }

@@ -1,17 +1,23 @@
 """SQLAlchemy models: columns, relationships and small invariants only."""
 
 from issuer.models.activity import Notification, OutboxEmail, Setting
-from issuer.models.badges import Assertion, BadgeClass, Image, Issuer
+from issuer.models.badges import Assertion, BadgeClass, CsvUpload, Image, Issuer
+from issuer.models.courses import Course, Enrolment, Stage, StageCompletion
 from issuer.models.users import ApiToken, User
 
 __all__ = [
     "ApiToken",
     "Assertion",
     "BadgeClass",
+    "Course",
+    "CsvUpload",
+    "Enrolment",
     "Image",
     "Issuer",
     "Notification",
     "OutboxEmail",
     "Setting",
+    "Stage",
+    "StageCompletion",
     "User",
 ]

@@ -101,3 +101,18 @@ class Assertion(Base):
 
     badge: Mapped[BadgeClass] = relationship()
     recipient: Mapped[User] = relationship()
+
+
+class CsvUpload(Base):
+    """A CSV file of recipients uploaded in the Studio, kept from its preview to its award."""
+
+    __tablename__ = "csv_uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    badge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("badge_classes.id"), index=True)
+    uploaded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    badge: Mapped[BadgeClass] = relationship()

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from issuer.extensions import db
-from issuer.models import Assertion, User
+from issuer.models import Assertion, BadgeClass, User
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
 from issuer.services.badges import get_badge
+from issuer.services.batches import chunks, insert_ignoring_duplicates
 from issuer.services.errors import InvalidInputError, NotFoundError
 from issuer.services.notifications import notify_awards
 from issuer.services.signing import Signer
 from issuer.services.users import default_name
 
-# Keeps IN (...) lists well under every database's bound-parameter limit.
-CHUNK = 500
-T = TypeVar("T")
 # Clocks differ a little between the caller and us; a timestamp this far ahead is still "now".
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -41,6 +39,19 @@ class AwardRequest:
     notify: bool = True
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One recipient (a normalised address) and the details of their award, already checked."""
+
+    email: str
+    issued_on: datetime
+    expires: datetime | None = None
+    narrative: str | None = None
+    evidence: Sequence[Mapping[str, str]] = ()
+    # The display name of a learner account created for this address.
+    name: str | None = None
+
+
 @dataclass
 class AwardOutcome:
     """The awards for a request, in recipient order, and how many of them are new."""
@@ -52,45 +63,85 @@ class AwardOutcome:
 
 def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> AwardOutcome:
     """Award a badge to every recipient, signing each new award; all or nothing."""
+    badge = awardable_badge(badge_id)
+    emails = _normalized_recipients(request.recipients)
+    issued_on, expires = award_dates(badge, request.issued_on, request.expires, utcnow())
+    grants = [
+        Grant(
+            email=email,
+            issued_on=issued_on,
+            expires=expires,
+            narrative=request.narrative or None,
+            evidence=request.evidence,
+        )
+        for email in emails
+    ]
+    return grant_badge(
+        badge, grants, signer, allow_duplicate=request.allow_duplicate, notify=request.notify
+    )
+
+
+def awardable_badge(badge_id: uuid.UUID) -> BadgeClass:
+    """Return a badge that may be awarded now; raise for unknown or archived badges."""
     badge = get_badge(badge_id)
     if badge.archived:
         raise InvalidInputError(
             f"the badge {badge.name!r} is archived and takes no new awards", "badge"
         )
-    emails = _normalized_recipients(request.recipients)
-    now = utcnow()
-    issued_on = request.issued_on or now
+    return badge
+
+
+def award_dates(
+    badge: BadgeClass, issued_on: datetime | None, expires: datetime | None, now: datetime
+) -> tuple[datetime, datetime | None]:
+    """Return an award's issue and expiry times, with defaults; raise when they make no sense."""
+    issued_on = issued_on or now
     if issued_on > now + CLOCK_SKEW:
         raise InvalidInputError("issued_on may not be in the future", "issued_on")
-    expires = request.expires
     if expires is None and badge.expires_after_days:
         expires = issued_on + timedelta(days=badge.expires_after_days)
     if expires is not None and expires <= issued_on:
         raise InvalidInputError("expires must be later than issued_on", "expires")
+    return issued_on, expires
 
-    user_ids = _ensure_learners(emails, now)
+
+def grant_badge(
+    badge: BadgeClass,
+    grants: Sequence[Grant],
+    signer: Signer,
+    *,
+    allow_duplicate: bool = False,
+    notify: bool = True,
+) -> AwardOutcome:
+    """Award a badge once per grant, signing each new award; flush.
+
+    A recipient who already holds the badge (unless ``allow_duplicate``), or who appears twice,
+    gets no new award: the outcome lists the award they hold.
+    """
+    now = utcnow()
+    user_ids = ensure_learners({g.email: g.name for g in grants}, now)
     held: dict[uuid.UUID, Assertion] = {}
-    if not request.allow_duplicate:
-        held = _current_awards(badge_id, list(user_ids.values()))
+    if not allow_duplicate:
+        held = current_awards(badge.id, list(user_ids.values()))
 
     new_ids: dict[uuid.UUID, uuid.UUID] = {}  # recipient id -> new assertion id
     rows: list[dict[str, Any]] = []
-    for email in emails:
-        recipient_id = user_ids[email]
+    for grant in grants:
+        recipient_id = user_ids[grant.email]
         if recipient_id in held or recipient_id in new_ids:
             continue
         new_ids[recipient_id] = uuid.uuid4()
         rows.append(
             {
                 "id": new_ids[recipient_id],
-                "badge_id": badge_id,
+                "badge_id": badge.id,
                 "recipient_id": recipient_id,
-                "recipient_email": email,
+                "recipient_email": grant.email,
                 "salt": new_salt(),
-                "issued_on": issued_on,
-                "expires": expires,
-                "narrative": request.narrative or None,
-                "evidence": request.evidence,
+                "issued_on": grant.issued_on,
+                "expires": grant.expires,
+                "narrative": grant.narrative,
+                "evidence": [dict(item) for item in grant.evidence],
                 "revoked": False,
                 "created_at": now,
             }
@@ -101,11 +152,11 @@ def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> A
     created = [Assertion(**row) for row in rows]
     db.session.add_all(created)
     db.session.flush()
-    if request.notify:
+    if notify:
         notify_awards(created, urls=signer.urls)
     by_id = {award.id: award for award in created}
-    awards = [held.get(user_ids[e]) or by_id[new_ids[user_ids[e]]] for e in emails]
-    return AwardOutcome(awards=awards, created=len(rows), existing=len(emails) - len(rows))
+    awards = [held.get(user_ids[g.email]) or by_id[new_ids[user_ids[g.email]]] for g in grants]
+    return AwardOutcome(awards=awards, created=len(rows), existing=len(grants) - len(rows))
 
 
 def get_assertion(assertion_id: uuid.UUID) -> Assertion:
@@ -157,17 +208,19 @@ def _normalized_recipients(recipients: Sequence[str]) -> list[str]:
     return list(emails)
 
 
-def _ensure_learners(emails: list[str], now: datetime) -> dict[str, uuid.UUID]:
-    """Return the user id of every address, creating learner accounts for unknown ones."""
-    found: dict[str, uuid.UUID] = {}
-    for chunk in _chunks(emails):
-        rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))
-        found.update({email: user_id for email, user_id in rows})
+def ensure_learners(names: Mapping[str, str | None], now: datetime) -> dict[str, uuid.UUID]:
+    """Return the user id of every normalised address, creating learner accounts as needed.
+
+    ``names`` maps each address to the display name for a new account (None: from the
+    address). Safe against a concurrent request creating the same learner.
+    """
+    emails = list(names)
+    found = _user_ids(emails)
     missing: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "email": email,
-            "name": default_name(email),
+            "name": names[email] or default_name(email),
             "role": "learner",
             "created_at": now,
         }
@@ -175,15 +228,17 @@ def _ensure_learners(emails: list[str], now: datetime) -> dict[str, uuid.UUID]:
         if email not in found
     ]
     if missing:
-        db.session.execute(insert(User), missing)
-        found.update({row["email"]: row["id"] for row in missing})
+        insert_new = insert_ignoring_duplicates(User, "email")
+        for chunk in chunks(missing):
+            db.session.execute(insert_new, list(chunk))
+        found.update(_user_ids([row["email"] for row in missing]))
     return found
 
 
-def _current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Assertion]:
+def current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Assertion]:
     """Return each recipient's oldest unrevoked award of this badge."""
     held: dict[uuid.UUID, Assertion] = {}
-    for chunk in _chunks(user_ids):
+    for chunk in chunks(user_ids):
         awards = db.session.scalars(
             select(Assertion)
             .where(
@@ -198,6 +253,9 @@ def _current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid
     return held
 
 
-def _chunks(items: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def _user_ids(emails: Sequence[str]) -> dict[str, uuid.UUID]:
+    found: dict[str, uuid.UUID] = {}
+    for chunk in chunks(emails):
+        rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))
+        found.update({email: user_id for email, user_id in rows})
+    return found

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from issuer.extensions import db
-from issuer.models import Assertion, BadgeClass, Issuer
-from issuer.services.errors import InvalidInputError, NotFoundError
+from issuer.models import Assertion, BadgeClass, Course, Issuer, Stage
+from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.images import store_image
 
 UPDATABLE = (
@@ -114,6 +114,26 @@ def _apply(badge: BadgeClass, fields: dict[str, Any]) -> None:
             setattr(badge, name, value)
     if not badge.criteria_narrative and not badge.criteria_url:
         raise InvalidInputError("criteria needs a narrative or a url", "criteria")
+    if badge.id is not None and (badge.private or badge.archived):
+        _check_not_earned_in_courses(badge)
+
+
+def _check_not_earned_in_courses(badge: BadgeClass) -> None:
+    """Courses award their badges automatically: those may be neither private nor archived."""
+    on_stage = select(Stage.course_id).where(Stage.badge_id == badge.id)
+    course = db.session.scalar(
+        select(Course.name)
+        .where((Course.completion_badge_id == badge.id) | Course.id.in_(on_stage))
+        .order_by(Course.name)
+        .limit(1)
+    )
+    if course is not None:
+        flag = "private" if badge.private else "archived"
+        raise ConflictError(
+            f"the course {course!r} awards this badge, so it cannot be {flag}; "
+            "remove it from the course first",
+            flag,
+        )
 
 
 def _uuid(value: str, field_name: str) -> uuid.UUID:

@@ -7,9 +7,9 @@ the platform, the e-mails as outbox rows (issuer.services.outbox) sent after the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from markupsafe import Markup, escape
 from sqlalchemy import CursorResult, Table, func, insert, select, update
@@ -20,10 +20,7 @@ from issuer.models import Assertion, BadgeClass, Issuer, Notification, User
 from issuer.models.types import utcnow
 from issuer.openbadges.urls import PublicUrls
 from issuer.services import outbox
-
-# Keeps IN (...) lists well under every database's bound-parameter limit.
-CHUNK = 500
-T = TypeVar("T")
+from issuer.services.batches import chunks
 
 
 def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls) -> None:
@@ -88,7 +85,7 @@ def mark_read(user_id: uuid.UUID, notification_ids: Sequence[uuid.UUID] | None) 
     if notification_ids is None:
         return _rowcount(db.session.execute(unread.values(read_at=now)))
     changed = 0
-    for chunk in _chunks(list(dict.fromkeys(notification_ids))):
+    for chunk in chunks(list(dict.fromkeys(notification_ids))):
         statement = unread.where(Notification.id.in_(chunk)).values(read_at=now)
         changed += _rowcount(db.session.execute(statement))
     return changed
@@ -164,7 +161,7 @@ def _wording_by_badge(badge_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Wording]:
 def _user_names(emails: set[str]) -> dict[str, str]:
     """The display name of each address's account (by address: no UUIDs to parse)."""
     names: dict[str, str] = {}
-    for chunk in _chunks(list(emails)):
+    for chunk in chunks(list(emails)):
         rows = db.session.execute(select(User.email, User.name).where(User.email.in_(chunk)))
         names.update({email: name for email, name in rows})
     return names
@@ -172,8 +169,3 @@ def _user_names(emails: set[str]) -> dict[str, str]:
 
 def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
-
-
-def _chunks(items: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]

@@ -5,17 +5,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
-
-from issuer.services.keystore import MemoryKeyStore
 
 CHROMIUM = Path(os.environ.get("ISSUER_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -52,33 +46,6 @@ def browser() -> Iterator[Any]:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    """The app served over HTTP on a loopback port."""
-
-    app: Flask
-    url: str
-
-
-@pytest.fixture
-def live(make_app: Callable[..., Flask], keystore: MemoryKeyStore) -> Iterator[LiveServer]:
-    """Serve the app on a free loopback port for the browser."""
-    holder: dict[str, Flask] = {}
-    server = make_server(
-        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
-    )
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    holder["app"] = make_app(keystore, BASE_URL=base_url, OUTBOX_DELIVERY="off")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(holder["app"], base_url)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import LiveServer
+from tests.conftest import LiveServer
 from tests.support import png_bytes
 
 PASSWORD = "correct horse battery"

@@ -98,6 +98,24 @@ def test_responses_match_the_description(
     )
     revoked = api.post(f"/assertions/{assertion_id}/revoke", {"reason": "r"})
     conforms(spec, "/assertions/{assertion_id}/revoke", "post", 200, revoked.json)
+    course = api.post(
+        "/courses",
+        {"name": "C", "stages": [{"name": "S", "badge": badge_id}], "completion_badge": badge_id},
+    )
+    conforms(spec, "/courses", "post", 201, course.json)
+    course_id = (course.json or {})["id"]
+    conforms(spec, "/courses", "get", 200, api.get("/courses").json)
+    conforms(spec, "/courses/{course_id}", "get", 200, api.get(f"/courses/{course_id}").json)
+    renamed = api.patch(f"/courses/{course_id}", {"name": "C2"})
+    conforms(spec, "/courses/{course_id}", "patch", 200, renamed.json)
+    completions = (
+        f"/courses/{course_id}/stages/{(course.json or {})['stages'][0]['id']}/completions"
+    )
+    path = "/courses/{course_id}/stages/{stage_id}/completions"
+    conforms(spec, path, "post", 201, api.post(completions, {"user": "c@example.org"}).json)
+    batch = api.post(completions, {"users": ["c@example.org", "d@example.org"]})
+    conforms(spec, path, "post", 201, batch.json)
+    conforms(spec, path, "post", 200, api.post(completions, {"user": "d@example.org"}).json)
     user = api.post("/users", {"email": "u@example.org", "name": "U"})
     conforms(spec, "/users", "post", 201, user.json)
     conforms(spec, "/users", "get", 200, api.get("/users").json)
