@@ -114,16 +114,34 @@ def _paths() -> dict[str, Any]:
         },
         "/badges/{badge_id}/awards": {
             "parameters": [_path_param("badge_id")],
-            "post": _op(
-                "awardBadge",
-                "Award a badge to 1 to 10,000 recipients (all or nothing). A recipient who "
-                "already holds the badge gets the existing award back unless allow_duplicate "
-                "is true. 201 when any award was created, 200 when all existed.",
-                body="AwardCreate",
-                ok=("201", "AwardResult"),
-                extra_ok=("200", "AwardResult"),
-                errors=("400", "404", "413", "415"),
-            ),
+            "post": {
+                **_op(
+                    "awardBadge",
+                    "Award a badge to 1 to 10,000 recipients (all or nothing). A recipient who "
+                    "already holds the badge gets the existing award back unless "
+                    "allow_duplicate is true. 201 when any award was created, 200 when all "
+                    "existed. Send JSON (AwardCreate), or a CSV file (Content-Type: text/csv) "
+                    "with a header row naming the columns email (required), name, narrative, "
+                    "evidence_url, issued_on and expires; UTF-8 (BOM or not), comma or "
+                    "semicolon separated. A CSV with any bad row awards nobody and answers 400 "
+                    "with the rows (CsvRowsError); ?dry_run=1 reports per row without awarding.",
+                    body="AwardCreate",
+                    ok=("201", "AwardAnswer"),
+                    extra_ok=("200", "AwardAnswerOrDryRun"),
+                    errors=("400", "404", "413", "415"),
+                    params=[
+                        _flag_param("dry_run", "CSV only: check the file and report per row"),
+                        _flag_param("notify", "CSV only: notify the recipients (default 1)"),
+                    ],
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _ref("AwardCreate")},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+            },
             "get": _op(
                 "listAwards",
                 "List a badge's awards, newest first",
@@ -303,6 +321,16 @@ def _query_param(name: str, description: str) -> dict[str, Any]:
         "in": "query",
         "required": False,
         "schema": {"type": "integer", "minimum": 1},
+        "description": description,
+    }
+
+
+def _flag_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["1", "0", "true", "false"]},
         "description": description,
     }
 

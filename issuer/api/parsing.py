@@ -70,3 +70,20 @@ def _int_arg(name: str, default: int) -> int:
 def optional_datetime(value: str | None) -> datetime | None:
     """Parse a date-time field that the request schema has already checked (zoned ISO 8601)."""
     return datetime.fromisoformat(value) if value else None
+
+
+CSV_TYPES = ("text/csv", "application/csv")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def flag_arg(name: str, default: bool) -> bool:
+    """Read a yes/no query parameter: 1/true/yes/on (or bare) or 0/false/no/off."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if raw == "" or raw.lower() in _TRUE:  # a bare ?dry_run means yes
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    abort(400, f"{name} must be 1 or 0 (true or false), got {raw!r}")

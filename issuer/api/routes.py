@@ -10,17 +10,18 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from issuer import context
 from issuer.api import bp
 from issuer.api.openapi import build_openapi
-from issuer.api.parsing import json_body, optional_datetime, page_args
+from issuer.api.parsing import CSV_TYPES, flag_arg, json_body, optional_datetime, page_args
 from issuer.api.serializers import (
     award_json,
     badge_json,
+    csv_rows_json,
     issuer_json,
     user_json,
     verification_json,
 )
 from issuer.extensions import db
 from issuer.openbadges.identity import InvalidEmailError, normalize_email
-from issuer.services import awards, badges, issuers, users, verification
+from issuer.services import awards, badges, csv_awards, issuers, users, verification
 from issuer.uploads import uploaded_image
 
 
@@ -117,7 +118,9 @@ def update_badge(badge_id: uuid.UUID) -> Response:
 
 @bp.post("/badges/<uuid:badge_id>/awards")
 def award_badge(badge_id: uuid.UUID) -> Response:
-    """Award a badge to up to 10,000 recipients in one all-or-nothing call."""
+    """Award a badge to up to 10,000 recipients in one all-or-nothing call (JSON or CSV)."""
+    if request.mimetype in CSV_TYPES:
+        return _award_csv(badge_id)
     body = json_body("award-create")
     outcome = awards.award_badge(
         badge_id,
@@ -142,6 +145,43 @@ def award_badge(badge_id: uuid.UUID) -> Response:
         }
     )
     response.status_code = 201 if outcome.created else 200
+    return response
+
+
+def _award_csv(badge_id: uuid.UUID) -> Response:
+    """A CSV file of recipients: ``?dry_run=1`` reports per row, otherwise all or nothing."""
+    plan = csv_awards.plan_csv_award(badge_id, request.get_data(cache=False))
+    if flag_arg("dry_run", False):
+        return jsonify({"dry_run": True, "valid": not plan.error_count, **csv_rows_json(plan)})
+    try:
+        for _progress in csv_awards.award_csv(
+            plan, context.signer(), notify=flag_arg("notify", True)
+        ):
+            pass
+    except csv_awards.CsvRowsError as error:
+        response = jsonify(
+            {
+                "error": "Bad Request",
+                "message": error.message,
+                "field": "file",
+                **csv_rows_json(plan),
+            }
+        )
+        response.status_code = 400
+        return response
+    db.session.commit()
+    urls = context.urls()
+    counts = plan.counts()
+    distinct = [row.award for row in plan.rows if row.status != csv_awards.DUPLICATE and row.award]
+    response = jsonify(
+        {
+            "awards": [award_json(a, urls) for a in distinct],
+            "created": counts[csv_awards.NEW],
+            "existing": counts[csv_awards.HELD],
+            **csv_rows_json(plan),
+        }
+    )
+    response.status_code = 201 if counts[csv_awards.NEW] else 200
     return response
 
 

@@ -8,6 +8,7 @@ from issuer.models import Assertion, BadgeClass, Course, Issuer, User
 from issuer.openbadges.ob2 import format_datetime
 from issuer.openbadges.urls import PublicUrls
 from issuer.services.courses import CompletionResult
+from issuer.services.csv_awards import CsvAwardPlan
 from issuer.services.verification import Verification
 
 
@@ -161,4 +162,22 @@ def completion_json(result: CompletionResult, urls: PublicUrls) -> dict[str, Any
         "award": award_json(result.award, urls) if result.award else None,
         "course_completed": result.course_completed,
         "course_award": award_json(result.course_award, urls) if result.course_award else None,
+    }
+
+
+def csv_rows_json(plan: CsvAwardPlan) -> dict[str, Any]:
+    """Describe what each row of a CSV file will do (or did), with the totals per status."""
+    return {
+        "counts": plan.counts(),
+        "header_errors": plan.header_errors,
+        "rows": [
+            {
+                "row": row.row,
+                "email": row.email,
+                "status": row.status,
+                "messages": row.messages,
+                "award": str(row.award.id) if row.award else None,
+            }
+            for row in plan.rows
+        ],
     }

@@ -215,7 +215,7 @@ def ensure_learners(names: Mapping[str, str | None], now: datetime) -> dict[str,
     address). Safe against a concurrent request creating the same learner.
     """
     emails = list(names)
-    found = _user_ids(emails)
+    found = find_user_ids(emails)
     missing: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
@@ -231,7 +231,7 @@ def ensure_learners(names: Mapping[str, str | None], now: datetime) -> dict[str,
         insert_new = insert_ignoring_duplicates(User, "email")
         for chunk in chunks(missing):
             db.session.execute(insert_new, list(chunk))
-        found.update(_user_ids([row["email"] for row in missing]))
+        found.update(find_user_ids([row["email"] for row in missing]))
     return found
 
 
@@ -253,7 +253,8 @@ def current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.
     return held
 
 
-def _user_ids(emails: Sequence[str]) -> dict[str, uuid.UUID]:
+def find_user_ids(emails: Sequence[str]) -> dict[str, uuid.UUID]:
+    """Return the ids of the users with these normalised addresses (unknown ones are left out)."""
     found: dict[str, uuid.UUID] = {}
     for chunk in chunks(emails):
         rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))

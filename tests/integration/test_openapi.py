@@ -90,6 +90,16 @@ def test_responses_match_the_description(
     conforms(spec, "/badges/{badge_id}/awards", "post", 201, awarded.json)
     again = api.post(f"/badges/{badge_id}/awards", {"recipients": ["a@example.org"]})
     conforms(spec, "/badges/{badge_id}/awards", "post", 200, again.json)
+    csv_headers = {**api.headers, "Content-Type": "text/csv"}
+    awards_path = f"/api/v1/badges/{badge_id}/awards"
+    dry = api.client.post(
+        f"{awards_path}?dry_run=1", data=b"email\nz@example.org\n", headers=csv_headers
+    )
+    conforms(spec, "/badges/{badge_id}/awards", "post", 200, dry.json)
+    by_csv = api.client.post(awards_path, data=b"email\nz@example.org\n", headers=csv_headers)
+    conforms(spec, "/badges/{badge_id}/awards", "post", 201, by_csv.json)
+    bad_csv = api.client.post(awards_path, data=b"email\nzz\n", headers=csv_headers)
+    conforms(spec, "/badges/{badge_id}/awards", "post", 400, bad_csv.json)
     listing = api.get(f"/badges/{badge_id}/awards")
     conforms(spec, "/badges/{badge_id}/awards", "get", 200, listing.json)
     assertion_id = (awarded.json or {})["awards"][0]["id"]
