@@ -21,7 +21,7 @@ from issuer.api.serializers import (
 )
 from issuer.extensions import db
 from issuer.openbadges.identity import InvalidEmailError, normalize_email
-from issuer.services import awards, badges, csv_awards, issuers, users, verification
+from issuer.services import awards, badges, csv_awards, exports, issuers, users, verification
 from issuer.uploads import uploaded_image
 
 
@@ -190,6 +190,8 @@ def list_awards(badge_id: uuid.UUID) -> Response:
     """List a badge's awards, newest first, a page at a time."""
     page = page_args()
     found, total = awards.list_awards(badge_id, offset=page.offset, limit=page.size)
+    if exports.sign_pending(found, context.signer()):
+        db.session.commit()
     has_next = page.offset + len(found) < total
     urls = context.urls()
     return jsonify(
@@ -209,8 +211,11 @@ def list_awards(badge_id: uuid.UUID) -> Response:
 
 @bp.get("/assertions/<uuid:assertion_id>")
 def get_assertion(assertion_id: uuid.UUID) -> Response:
-    """Show one award."""
-    return jsonify(award_json(awards.get_assertion(assertion_id), context.urls()))
+    """Show one award, with its signed form (made now if its batch left it for later)."""
+    assertion = awards.get_assertion(assertion_id)
+    if exports.sign_pending([assertion], context.signer()):
+        db.session.commit()
+    return jsonify(award_json(assertion, context.urls()))
 
 
 @bp.post("/assertions/<uuid:assertion_id>/revoke")

@@ -23,6 +23,10 @@ from issuer.services.users import default_name
 
 # Clocks differ a little between the caller and us; a timestamp this far ahead is still "now".
 CLOCK_SKEW = timedelta(minutes=5)
+# A signature costs about a millisecond of CPU. Batches above this size leave signing to the
+# first request for an award's signed form (issuer.services.exports), so that a 10,000-award
+# call is not spent on signatures that may never be asked for.
+EAGER_SIGNING_LIMIT = 100
 
 
 @dataclass
@@ -112,11 +116,13 @@ def grant_badge(
     *,
     allow_duplicate: bool = False,
     notify: bool = True,
+    sign_now: bool | None = None,
 ) -> AwardOutcome:
-    """Award a badge once per grant, signing each new award; flush.
+    """Award a badge once per grant; flush.
 
     A recipient who already holds the badge (unless ``allow_duplicate``), or who appears twice,
-    gets no new award: the outcome lists the award they hold.
+    gets no new award: the outcome lists the award they hold. New awards are signed now when
+    ``sign_now``, or by default when there are at most EAGER_SIGNING_LIMIT grants.
     """
     now = utcnow()
     user_ids = ensure_learners({g.email: g.name for g in grants}, now)
@@ -146,9 +152,10 @@ def grant_badge(
                 "created_at": now,
             }
         )
-    for row, jws in zip(rows, signer.sign_many(badge.issuer_id, rows), strict=True):
-        row["signed_jws"] = jws
-        row["signed_kid"] = signer.key.kid
+    if sign_now if sign_now is not None else len(grants) <= EAGER_SIGNING_LIMIT:
+        for row, jws in zip(rows, signer.sign_many(badge.issuer_id, rows), strict=True):
+            row["signed_jws"] = jws
+            row["signed_kid"] = signer.key.kid
     created = [Assertion(**row) for row in rows]
     db.session.add_all(created)
     db.session.flush()

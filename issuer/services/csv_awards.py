@@ -11,6 +11,7 @@ from issuer.models import Assertion, BadgeClass
 from issuer.models.types import utcnow
 from issuer.openbadges.award_csv import CsvFormatError, RecipientRow, Roster, parse_roster
 from issuer.services.awards import (
+    EAGER_SIGNING_LIMIT,
     AwardOutcome,
     Grant,
     award_dates,
@@ -99,10 +100,13 @@ def award_csv(
     if plan.error_count:
         raise CsvRowsError(plan)
     todo = [row for row in plan.rows if row.status in (NEW, HELD)]
+    sign_now = len(todo) <= EAGER_SIGNING_LIMIT
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
         grants = [row.grant for row in chunk if row.grant is not None]
-        outcome: AwardOutcome = grant_badge(plan.badge, grants, signer, notify=notify)
+        outcome: AwardOutcome = grant_badge(
+            plan.badge, grants, signer, notify=notify, sign_now=sign_now
+        )
         for row, award in zip(chunk, outcome.awards, strict=True):
             row.award = award
         yield start + len(chunk), len(todo)

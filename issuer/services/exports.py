@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -67,6 +67,35 @@ def signed_form(assertion_id: uuid.UUID, make_signer: Callable[[], Signer]) -> S
         .values(signed_jws=jws, signed_kid=signer.key.kid)
     )
     return SignedForm(jws, fresh=True)
+
+
+def sign_pending(awards: Sequence[Assertion], signer: Signer) -> int:
+    """Sign the awards of a batch that have no JWS yet (large batches are signed on first use).
+
+    Revoked awards stay unsigned. Returns how many were signed; the caller commits.
+    """
+    pending = [a for a in awards if a.signed_jws is None and not a.revoked]
+    by_issuer: dict[uuid.UUID, list[Assertion]] = {}
+    for award in pending:
+        by_issuer.setdefault(award.badge.issuer_id, []).append(award)
+    for issuer_id, group in by_issuer.items():
+        columns = [{c: getattr(a, c) for c in _SIGNED_COLUMNS} for a in group]
+        for award, jws in zip(group, signer.sign_many(issuer_id, columns), strict=True):
+            award.signed_jws = jws
+            award.signed_kid = signer.key.kid
+    return len(pending)
+
+
+_SIGNED_COLUMNS = (
+    "id",
+    "badge_id",
+    "recipient_email",
+    "salt",
+    "issued_on",
+    "expires",
+    "narrative",
+    "evidence",
+)
 
 
 def baked_image(

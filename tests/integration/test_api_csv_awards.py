@@ -234,3 +234,20 @@ def test_archived_and_unknown_badges(api: ApiClient, make_badge: MakeBadge) -> N
     assert "archived" in (response.json or {})["message"]
     missing = "00000000-0000-4000-8000-000000000000"
     assert send_csv(api, missing, "email\nada@example.org\n").status_code == 404
+
+
+def test_a_large_batch_is_signed_on_first_use(
+    app: Flask, api: ApiClient, client: Any, badge: dict[str, Any]
+) -> None:
+    text = "email\n" + "".join(f"l{i}@example.org\n" for i in range(101))
+    body = send_csv(api, badge["id"], text).json or {}
+    assert body["created"] == 101
+    assert {a["signed"] for a in body["awards"]} == {None}
+    first, second = body["awards"][0]["id"], body["awards"][1]["id"]
+    shown = api.get(f"/assertions/{first}").json or {}
+    assert shown["signed"] and shown["signed"].count(".") == 2
+    assert client.get(f"/public/assertions/{first}/signed").text == shown["signed"]
+    listed = api.get(f"/badges/{badge['id']}/awards?per_page=500").json or {}
+    signed = {a["id"]: a["signed"] for a in listed["awards"]}
+    assert all(signed.values()) and signed[first] == shown["signed"]
+    assert client.get(f"/public/assertions/{second}/signed").text == signed[second]
