@@ -114,5 +114,8 @@ class CsvUpload(Base):
     filename: Mapped[str] = mapped_column(String(255))
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set in the transaction that makes the awards, so a file is never awarded twice.
+    awarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
     badge: Mapped[BadgeClass] = relationship()

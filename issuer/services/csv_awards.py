@@ -6,8 +6,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from issuer.models import Assertion, BadgeClass
+from sqlalchemy import CursorResult, update
+
+from issuer.extensions import db
+from issuer.models import Assertion, BadgeClass, CsvUpload
 from issuer.models.types import utcnow
 from issuer.openbadges.award_csv import CsvFormatError, RecipientRow, Roster, parse_roster
 from issuer.services.awards import (
@@ -21,7 +25,7 @@ from issuer.services.awards import (
     grant_badge,
 )
 from issuer.services.batches import CHUNK
-from issuer.services.errors import InvalidInputError
+from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.signing import Signer
 
 NEW = "new"
@@ -114,6 +118,53 @@ def award_csv(
     for row in plan.rows:
         if row.duplicate_of is not None:
             row.award = firsts[row.duplicate_of].award
+
+
+def store_upload(
+    badge_id: uuid.UUID, uploader_id: uuid.UUID, filename: str, data: bytes
+) -> CsvUpload:
+    """Keep an uploaded file until it is awarded; refuse one that cannot be read at all."""
+    awardable_badge(badge_id)
+    try:
+        parse_roster(data)
+    except CsvFormatError as error:
+        raise InvalidInputError(error.message, "file") from None
+    upload = CsvUpload(
+        badge_id=badge_id, uploaded_by_id=uploader_id, filename=filename[:255], data=data
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def get_upload(badge_id: uuid.UUID, upload_id: uuid.UUID) -> CsvUpload:
+    """Return an uploaded file of this badge, or raise NotFoundError."""
+    upload = db.session.get(CsvUpload, upload_id)
+    if upload is None or upload.badge_id != badge_id:
+        raise NotFoundError(f"no uploaded file with id {upload_id} for this badge")
+    return upload
+
+
+def award_upload(
+    badge_id: uuid.UUID, upload_id: uuid.UUID, signer: Signer, *, notify: bool = True
+) -> Iterator[tuple[int, int]]:
+    """Award an uploaded file once, all or nothing, yielding progress as award_csv does.
+
+    Everything is loaded when the iteration starts, so a streamed response can run it.
+    """
+    upload = get_upload(badge_id, upload_id)
+    claimed = db.session.execute(
+        update(CsvUpload)
+        .where(CsvUpload.id == upload.id, CsvUpload.awarded_at.is_(None))
+        .values(awarded_at=utcnow())
+    )
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        raise ConflictError("this file has been awarded already", "file")
+    plan = plan_csv_award(upload.badge_id, upload.data)
+    yield from award_csv(plan, signer, notify=notify)
+    db.session.execute(
+        update(CsvUpload).where(CsvUpload.id == upload.id).values(counts=plan.counts())
+    )
 
 
 def _plan(badge: BadgeClass, roster: Roster) -> CsvAwardPlan:

@@ -41,6 +41,8 @@ def upgrade():
         sa.Column("filename", sa.String(length=255), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("awarded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("counts", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["badge_id"], ["badge_classes.id"], name=op.f("fk_csv_uploads_badge_id_badge_classes")
         ),

@@ -1,0 +1,53 @@
+"""Awarding from a CSV file in a real browser: upload, preview, award with a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from issuer.extensions import db
+from issuer.models import Assertion
+from tests.browser.test_flows import create_badge, create_issuer, create_people, log_in
+from tests.conftest import LiveServer
+from tests.support import png_bytes
+
+ROWS = 1_500
+
+
+def test_admin_awards_a_csv_file_and_watches_the_progress(
+    live: LiveServer, new_page: Callable[[], Any], tmp_path: Path
+) -> None:
+    create_people(live)
+    image = tmp_path / "badge.png"
+    image.write_bytes(png_bytes())
+    roster = tmp_path / "attendees.csv"
+    lines = ["\ufeffemail;name"] + [f"guest{i}@example.org;Guest {i}" for i in range(ROWS)]
+    roster.write_text("\r\n".join([*lines, "", "guest0@example.org;Again"]) + "\r\n")
+
+    admin = new_page()
+    log_in(admin, live, "admin@example.org")
+    create_issuer(admin, live)
+    create_badge(admin, live, image, "Attendee", private=False)
+    admin.locator("tr", has_text="Attendee").get_by_role("link", name="Award from CSV").click()
+    admin.get_by_label("CSV file").set_input_files(str(roster))
+    admin.get_by_role("button", name="Check the file").click()
+
+    counts = admin.locator("#csv-counts")
+    assert "1,501 rows:" in counts.inner_text()
+    assert "1,500 new awards" in counts.inner_text()
+    assert "1 repeated addresses" in counts.inner_text()
+    assert admin.locator("tr.status-duplicate", has_text="same address as row 2").is_visible()
+
+    admin.get_by_role("button", name="Award 1,500 new badges").click()
+    progress = admin.locator("#csv-progress")
+    progress.wait_for(state="visible")
+    assert admin.get_by_role("button", name="Award 1,500 new badges").is_disabled()
+    admin.locator("#csv-result").wait_for(timeout=60_000)
+    assert (
+        "1,500 new, 0 already held, 1 repeated rows." in admin.locator("#csv-result").inner_text()
+    )
+    with live.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Assertion)) == ROWS
