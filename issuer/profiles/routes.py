@@ -12,8 +12,8 @@ from issuer import context
 from issuer.auth.access import login_required, signed_in_user
 from issuer.extensions import db
 from issuer.profiles import bp
+from issuer.services import courses, profiles
 from issuer.services import notifications as inbox
-from issuer.services import profiles
 from issuer.studio.forms import RevokeForm
 
 
@@ -28,12 +28,13 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/users/<uuid:user_id>")
 def show_profile(user_id: uuid.UUID) -> str:
-    """A person's badges, newest first, and the badges they can still earn."""
+    """A person's badges, newest first, their progress in courses, and what they can still earn."""
     viewer = signed_in_user()
     profile = profiles.get_profile(user_id, viewer)
     return render_template(
         "profiles/profile.html",
         profile=profile,
+        progress=courses.course_progress(user_id),
         viewer=viewer,
         revoke_form=RevokeForm(),
         urls=context.urls(),

@@ -63,6 +63,8 @@ class AwardOutcome:
     awards: list[Assertion]
     created: int
     existing: int
+    # The ids of the awards this call made (the others were held before).
+    new_ids: set[uuid.UUID] = field(default_factory=set)
 
 
 def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> AwardOutcome:
@@ -117,15 +119,18 @@ def grant_badge(
     allow_duplicate: bool = False,
     notify: bool = True,
     sign_now: bool | None = None,
+    user_ids: Mapping[str, uuid.UUID] | None = None,
 ) -> AwardOutcome:
     """Award a badge once per grant; flush.
 
     A recipient who already holds the badge (unless ``allow_duplicate``), or who appears twice,
     gets no new award: the outcome lists the award they hold. New awards are signed now when
-    ``sign_now``, or by default when there are at most EAGER_SIGNING_LIMIT grants.
+    ``sign_now``, or by default when there are at most EAGER_SIGNING_LIMIT grants. Callers that
+    have made sure of the learners already pass their ``user_ids`` by address.
     """
     now = utcnow()
-    user_ids = ensure_learners({g.email: g.name for g in grants}, now)
+    if user_ids is None:
+        user_ids = ensure_learners({g.email: g.name for g in grants}, now)
     held: dict[uuid.UUID, Assertion] = {}
     if not allow_duplicate:
         held = current_awards(badge.id, list(user_ids.values()))
@@ -163,7 +168,9 @@ def grant_badge(
         notify_awards(created, urls=signer.urls)
     by_id = {award.id: award for award in created}
     awards = [held.get(user_ids[g.email]) or by_id[new_ids[user_ids[g.email]]] for g in grants]
-    return AwardOutcome(awards=awards, created=len(rows), existing=len(grants) - len(rows))
+    return AwardOutcome(
+        awards=awards, created=len(rows), existing=len(grants) - len(rows), new_ids=set(by_id)
+    )
 
 
 def get_assertion(assertion_id: uuid.UUID) -> Assertion:

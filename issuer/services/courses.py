@@ -28,6 +28,7 @@ from issuer.services.errors import ConflictError, InvalidInputError, NotFoundErr
 from issuer.services.signing import Signer
 
 SOURCES = ("api", "studio")
+MAX_STAGES = 200
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class CompletionResult:
     # The course badge, when this completion finished the course.
     course_award: Assertion | None
     course_completed: bool
+    # Which of the two awards this completion made (the others the learner held already).
+    new_award_ids: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def complete_stage(
         inserted.update(db.session.scalars(insert_new, list(chunk)))
 
     stage_awards: dict[uuid.UUID, Assertion] = {}
+    new_award_ids: set[uuid.UUID] = set()
     if stage.badge is not None and inserted:
         newly = [email for email in emails if user_ids[email] in inserted]
         number = course.stages.index(stage) + 1
@@ -179,11 +183,15 @@ def complete_stage(
             [Grant(e, issued_on, expires, narrative, evidence) for e in newly],
             signer,
             sign_now=False,
+            user_ids=user_ids,
         )
         stage_awards = {user_ids[e]: a for e, a in zip(newly, outcome.awards, strict=True)}
+        new_award_ids |= outcome.new_ids
         _link_awards(completion_ids, stage_awards)
 
-    course_awards = _finish_courses(course, enrolments, emails, user_ids, completed_at, signer)
+    course_awards = _finish_courses(
+        course, enrolments, emails, user_ids, completed_at, signer, new_award_ids
+    )
 
     completions = _completions(stage.id, ordered)
     people = {
@@ -200,6 +208,7 @@ def complete_stage(
                 new=user_id in inserted,
                 award=completion.assertion,
                 course_award=course_awards.get(user_id),
+                new_award_ids=frozenset(new_award_ids),
                 course_completed=enrolments[user_id].completed_at is not None,
             )
         )
@@ -294,6 +303,10 @@ def _apply(course: Course, fields: Mapping[str, Any]) -> None:
 
 
 def _replace_stages(course: Course, specs: Sequence[Mapping[str, Any]]) -> None:
+    if not specs:
+        raise InvalidInputError("a course needs at least one stage", "stages")
+    if len(specs) > MAX_STAGES:
+        raise InvalidInputError(f"a course has at most {MAX_STAGES} stages", "stages")
     current = {stage.id: stage for stage in course.stages}
     stages: list[Stage] = []
     for index, spec in enumerate(specs):
@@ -325,7 +338,7 @@ def _replace_stages(course: Course, specs: Sequence[Mapping[str, Any]]) -> None:
         if completed is not None:
             raise ConflictError(
                 f"the stage {completed!r} has completions and cannot be removed; "
-                "keep it (send its id) or rename it",
+                "keep it (renaming it is fine)",
                 "stages",
             )
     course.stages = stages
@@ -392,8 +405,12 @@ def _finish_courses(
     user_ids: Mapping[str, uuid.UUID],
     completed_at: datetime,
     signer: Signer,
+    new_award_ids: set[uuid.UUID],
 ) -> dict[uuid.UUID, Assertion]:
-    """Mark finished every enrolment whose stages are all complete; award the course badge."""
+    """Mark finished every enrolment whose stages are all complete; award the course badge.
+
+    Adds the ids of the awards it makes to ``new_award_ids``.
+    """
     stage_ids = [stage.id for stage in course.stages]
     open_ids = [uid for uid, e in enrolments.items() if e.completed_at is None]
     done: dict[uuid.UUID, int] = {}
@@ -421,8 +438,10 @@ def _finish_courses(
         [Grant(e, issued_on, expires, narrative, evidence) for e in newly],
         signer,
         sign_now=False,
+        user_ids=user_ids,
     )
     awards = {user_ids[e]: a for e, a in zip(newly, outcome.awards, strict=True)}
+    new_award_ids |= outcome.new_ids
     for user_id, award in awards.items():
         enrolments[user_id].completion_assertion_id = award.id
     return awards

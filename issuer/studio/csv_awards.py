@@ -8,10 +8,7 @@ from collections.abc import Iterator
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import BooleanField, SubmitField
 
 from issuer import context
 from issuer.auth.access import admin_required
@@ -22,25 +19,12 @@ from issuer.services import csv_awards
 from issuer.services.badges import get_badge
 from issuer.services.errors import ServiceError
 from issuer.studio import bp
+from issuer.studio.forms import CsvConfirmForm, CsvUploadForm
 
 Page = Response | BaseResponse | tuple[str, int]
 # How many rows the preview lists besides those with errors (which are all listed).
 PREVIEW_ROWS = 200
 PROGRESS_TYPE = "application/x-ndjson"
-
-
-class CsvUploadForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
-    """Choose the CSV file of recipients."""
-
-    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
-    submit = SubmitField("Check the file")
-
-
-class CsvConfirmForm(FlaskForm):  # type: ignore[misc]
-    """Award the checked file."""
-
-    notify = BooleanField("Notify the recipients (in the platform and by e-mail)", default=True)
-    submit = SubmitField("Award")
 
 
 @bp.route("/badges/<uuid:badge_id>/award-csv", methods=["GET", "POST"])

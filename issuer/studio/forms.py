@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -97,3 +102,50 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
 
     feed_enabled = BooleanField("Post awards to the feed")
     submit = SubmitField("Save settings")
+
+
+class StageForm(Form):  # type: ignore[misc]
+    """One row of a course's stages; a stage that exists already carries its id."""
+
+    id = HiddenField()
+    name = StringField("Name", validators=[Length(max=500)])
+    # Any value goes through: the course service says why a badge cannot be attached.
+    badge = SelectField("Badge", validate_choice=False)
+
+    def validate_name(self, field: StringField) -> None:
+        """A new row with a badge but no name is a mistake, not a blank row."""
+        if not (field.data or "").strip() and self.badge.data and not self.id.data:
+            raise ValidationError("Name this stage, or choose no badge.")
+
+
+class CourseForm(FlaskForm):  # type: ignore[misc]
+    """Create or edit a course and its ordered stages; rows without a name are left out."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=500)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
+    completion_badge = SelectField("Badge for completing the course", validate_choice=False)
+    stages = FieldList(FormField(StageForm))
+    submit = SubmitField("Create course")
+
+
+class CompletionForm(FlaskForm):  # type: ignore[misc]
+    """Mark a stage of a course complete for one learner."""
+
+    email = EmailField("Learner's email", validators=[DataRequired(), Length(max=320)])
+    stage = SelectField("Stage", validators=[DataRequired()])
+    completed_on = DateField("Completed on", validators=[Optional()])
+    submit = SubmitField("Mark complete")
+
+
+class CsvUploadForm(FlaskForm):  # type: ignore[misc]
+    """Choose the CSV file of recipients."""
+
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+    submit = SubmitField("Check the file")
+
+
+class CsvConfirmForm(FlaskForm):  # type: ignore[misc]
+    """Award the checked file."""
+
+    notify = BooleanField("Notify the recipients (in the platform and by e-mail)", default=True)
+    submit = SubmitField("Award")

@@ -1,7 +1,5 @@
 """Studio > Badges > Award from CSV: upload, preview, award once, with progress for scripts."""
 
-# ruff: noqa: F811  (the fixtures of test_web are imported by name)
-
 from __future__ import annotations
 
 import io
@@ -17,7 +15,6 @@ from sqlalchemy import func, select
 
 from issuer.extensions import db
 from issuer.models import Assertion, CsvUpload, Notification
-from tests.integration.test_web import PASSWORD, as_admin, as_learner, people  # noqa: F401
 from tests.support import csrf_token
 
 MakeBadge = Callable[..., dict[str, Any]]

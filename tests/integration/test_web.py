@@ -14,39 +14,8 @@ from sqlalchemy import func, select
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass
+from tests.integration.conftest import PASSWORD
 from tests.support import SVG_150, csrf_token, log_in, png_bytes
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def people(runner: Any) -> dict[str, str]:
-    """An admin and two learners who can log in; their e-mail addresses by role."""
-    for email, name, admin in [
-        ("boss@example.org", "Ada Admin", True),
-        ("lea@example.org", "Lea Learner", False),
-        ("otto@example.org", "Otto Other", False),
-    ]:
-        args = ["users", "create", email, "--name", name, "--password", PASSWORD]
-        result = runner.invoke(args=[*args, "--admin"] if admin else args)
-        assert result.exit_code == 0, result.output
-    return {"admin": "boss@example.org", "learner": "lea@example.org", "other": "otto@example.org"}
-
-
-@pytest.fixture
-def as_admin(app: Flask, people: dict[str, str]) -> FlaskClient:
-    """A browser session of the admin."""
-    client = app.test_client()
-    assert log_in(client, people["admin"], PASSWORD).status_code == 302
-    return client
-
-
-@pytest.fixture
-def as_learner(app: Flask, people: dict[str, str]) -> FlaskClient:
-    """A browser session of a learner."""
-    client = app.test_client()
-    assert log_in(client, people["learner"], PASSWORD).status_code == 302
-    return client
 
 
 def user_id(api: Any, email: str) -> str:
