@@ -13,6 +13,8 @@ __all__ = ["create_app"]
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the Flask application."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from issuer import cli, context, errors
     from issuer.api import bp as api_bp
     from issuer.auth import access
@@ -44,6 +46,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (api_bp, public_bp, auth_bp, studio_bp, profiles_bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = HostedAssertionFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    if hops := int(app.config["PROXY_HOPS"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
     cli.init_app(app)
     return app
 

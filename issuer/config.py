@@ -42,6 +42,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # "background": each web process sends its outbox in a thread; "off": only the
         # `flask outbox send` command does.
         "OUTBOX_DELIVERY": env.get("ISSUER_OUTBOX_DELIVERY") or "background",
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none), so
+        # that recorded client addresses are the clients', not the proxy's.
+        "PROXY_HOPS": _int(env, "ISSUER_PROXY_HOPS", 0),
     }
 
 
@@ -66,6 +69,8 @@ def finalize_config(config: dict[str, Any]) -> None:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(Path(config["DATA_DIR"]))
+    if int(config.setdefault("PROXY_HOPS", 0)) < 0:
+        raise ConfigError("ISSUER_PROXY_HOPS must be 0 or more")
     if int(config["MAX_IMAGE_BYTES"]) <= 0:
         raise ConfigError("ISSUER_MAX_IMAGE_BYTES must be a positive number")
     if not config.get("MAIL_FROM"):

@@ -437,3 +437,21 @@ def test_concurrent_last_stages_award_the_course_badge_once(
     assert count(live.app, Enrolment, Enrolment.completed_at.is_not(None)) == 25
     assert count(live.app, Assertion) == 100  # three stage badges and the course badge, once each
     assert count(live.app, StageCompletion) == 100
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_recorded(
+    make_app: Any, keystore: Any, course_badges: Any
+) -> None:
+    app = make_app(keystore, PROXY_HOPS=1)
+    client = app.test_client()
+    api = ApiClient(client, make_token(app, "proxy@example.org", admin=True))
+    course = api.post("/courses", {"name": "C", "stages": [{"name": "S"}]}).json or {}
+    response = client.post(
+        f"/api/v1/courses/{course['id']}/stages/{course['stages'][0]['id']}/completions",
+        json={"user": "ada@example.org"},
+        headers={**api.headers, "X-Forwarded-For": "203.0.113.7"},
+    )
+    assert response.status_code == 201
+    with app.app_context():
+        completion = db.session.scalar(select(StageCompletion))
+        assert completion is not None and completion.remote_addr == "203.0.113.7"
