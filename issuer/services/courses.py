@@ -193,7 +193,14 @@ def complete_stage(
         course, enrolments, emails, user_ids, completed_at, signer, new_award_ids
     )
 
-    completions = _completions(stage.id, ordered)
+    # New completions are known as inserted; only earlier ones are read back.
+    completions = _completions(stage.id, [uid for uid in ordered if uid not in inserted])
+    for user_id, row in zip(ordered, new_rows, strict=True):
+        if user_id in inserted:
+            award = stage_awards.get(user_id)
+            completions[user_id] = StageCompletion(
+                **row, stage=stage, assertion=award, assertion_id=award.id if award else None
+            )
     people = {
         user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ordered)))
     }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from markupsafe import Markup, escape
-from sqlalchemy import CursorResult, Table, func, insert, select, update
+from sqlalchemy import CursorResult, Table, func, select, update
 from sqlalchemy.orm import joinedload
 
 from issuer.extensions import db
@@ -43,10 +43,8 @@ def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls) -> None:
         }
         for award in awards
     ]
-    table = cast(Table, Notification.__table__)
-    created_at = outbox.sql_constant(now, table.c.created_at)  # read_at stays NULL: unread
-    statement = insert(table).values(created_at=created_at)
-    db.session.execute(statement, notifications, execution_options=outbox.UNCACHED)
+    # read_at stays NULL: unread.
+    outbox.insert_rows(cast(Table, Notification.__table__), notifications, {"created_at": now})
     outbox.enqueue((_email(award, badges, names, urls) for award in awards), now=now)
     db.session.flush()
 
