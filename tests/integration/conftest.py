@@ -1,14 +1,17 @@
-"""Fixtures of the web tests: people who can log in, and their browser sessions."""
+"""Fixtures of the integration tests: people who log in, their sessions, a course."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support import log_in
+from tests.support import ApiClient, log_in
+
+MakeBadge = Callable[..., dict[str, Any]]
 
 PASSWORD = "correct horse battery"
 
@@ -41,3 +44,40 @@ def as_learner(app: Flask, people: dict[str, str]) -> FlaskClient:
     client = app.test_client()
     assert log_in(client, people["learner"], PASSWORD).status_code == 302
     return client
+
+
+@pytest.fixture
+def course_badges(api: ApiClient, make_badge: MakeBadge) -> dict[str, dict[str, Any]]:
+    """Badges of one issuer: four that courses may award, one private, one archived."""
+    first = make_badge(name="Basics")
+    issuer = first["issuer"]
+    badges = {
+        "basics": first,
+        "advanced": make_badge(name="Advanced", issuer=issuer),
+        "graduate": make_badge(name="Graduate", issuer=issuer),
+        "certified": make_badge(name="Certified", issuer=issuer),
+        "secret": make_badge(name="Night Owl", issuer=issuer, private=True),
+        "old": make_badge(name="Retired", issuer=issuer),
+    }
+    assert api.patch(f"/badges/{badges['old']['id']}", {"archived": True}).status_code == 200
+    return badges
+
+
+@pytest.fixture
+def course(api: ApiClient, course_badges: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A course of three stages (two with badges) and a completion badge, made through the API."""
+    response = api.post(
+        "/courses",
+        {
+            "name": "Python 101",
+            "description": "From zero to scripts.",
+            "stages": [
+                {"name": "Basics", "badge": course_badges["basics"]["id"]},
+                {"name": "Reading"},
+                {"name": "Advanced", "badge": course_badges["advanced"]["id"]},
+            ],
+            "completion_badge": course_badges["graduate"]["id"],
+        },
+    )
+    assert response.status_code == 201, response.json
+    return dict(response.json or {})

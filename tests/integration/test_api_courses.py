@@ -25,39 +25,6 @@ from tests.support import ApiClient, make_token
 MakeBadge = Callable[..., dict[str, Any]]
 
 
-@pytest.fixture
-def course_badges(make_badge: MakeBadge) -> dict[str, dict[str, Any]]:
-    """Public badges of one issuer, for stages and for completing courses."""
-    first = make_badge(name="Basics")
-    issuer = first["issuer"]
-    return {
-        "basics": first,
-        "advanced": make_badge(name="Advanced", issuer=issuer),
-        "graduate": make_badge(name="Graduate", issuer=issuer),
-        "certified": make_badge(name="Certified", issuer=issuer),
-    }
-
-
-@pytest.fixture
-def course(api: ApiClient, course_badges: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """A course of three stages: two with badges, one without, and a completion badge."""
-    response = api.post(
-        "/courses",
-        {
-            "name": "Python 101",
-            "description": "From zero to scripts.",
-            "stages": [
-                {"name": "Basics", "badge": course_badges["basics"]["id"]},
-                {"name": "Reading"},
-                {"name": "Advanced", "badge": course_badges["advanced"]["id"]},
-            ],
-            "completion_badge": course_badges["graduate"]["id"],
-        },
-    )
-    assert response.status_code == 201, response.json
-    return dict(response.json or {})
-
-
 def complete(api: ApiClient, course: dict[str, Any], stage: int, **body: Any) -> Any:
     """Report a completion of the course's stage number ``stage`` (from 0)."""
     stage_id = course["stages"][stage]["id"]

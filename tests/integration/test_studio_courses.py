@@ -20,42 +20,6 @@ from tests.support import ApiClient, csrf_token
 MakeBadge = Callable[..., dict[str, Any]]
 
 
-@pytest.fixture
-def course_badges(api: ApiClient, make_badge: MakeBadge) -> dict[str, dict[str, Any]]:
-    """Badges of one issuer: three that courses may award, one private, one archived."""
-    first = make_badge(name="Basics")
-    issuer = first["issuer"]
-    badges = {
-        "basics": first,
-        "advanced": make_badge(name="Advanced", issuer=issuer),
-        "graduate": make_badge(name="Graduate", issuer=issuer),
-        "secret": make_badge(name="Night Owl", issuer=issuer, private=True),
-        "old": make_badge(name="Retired", issuer=issuer),
-    }
-    assert api.patch(f"/badges/{badges['old']['id']}", {"archived": True}).status_code == 200
-    return badges
-
-
-@pytest.fixture
-def course(api: ApiClient, course_badges: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """A course of three stages (two with badges) and a completion badge, made through the API."""
-    response = api.post(
-        "/courses",
-        {
-            "name": "Python 101",
-            "description": "From zero to scripts.",
-            "stages": [
-                {"name": "Basics", "badge": course_badges["basics"]["id"]},
-                {"name": "Reading"},
-                {"name": "Advanced", "badge": course_badges["advanced"]["id"]},
-            ],
-            "completion_badge": course_badges["graduate"]["id"],
-        },
-    )
-    assert response.status_code == 201, response.json
-    return dict(response.json or {})
-
-
 def page(client: FlaskClient, path: str) -> str:
     """GET a page that must answer 200, as text."""
     response = client.get(path)
@@ -191,7 +155,7 @@ def test_create_course_in_the_studio(
     choices = options(form, "stages-0-badge")
     assert choices[0] == ("", "— none —")
     # Neither the private badge nor the archived one can be attached.
-    assert {label for _, label in choices[1:]} == {"Basics", "Advanced", "Graduate"}
+    assert {label for _, label in choices[1:]} == {"Basics", "Advanced", "Graduate", "Certified"}
     assert options(form, "completion_badge") == choices
     response = as_admin.post(
         "/studio/courses/new",
