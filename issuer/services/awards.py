@@ -70,7 +70,7 @@ class AwardOutcome:
 def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> AwardOutcome:
     """Award a badge to every recipient, signing each new award; all or nothing."""
     badge = awardable_badge(badge_id)
-    emails = _normalized_recipients(request.recipients)
+    emails = normalized_addresses(request.recipients, "recipients")
     issued_on, expires = award_dates(badge, request.issued_on, request.expires, utcnow())
     grants = [
         Grant(
@@ -208,17 +208,22 @@ def revoke_assertion(assertion_id: uuid.UUID, reason: str) -> Assertion:
     return assertion
 
 
-def _normalized_recipients(recipients: Sequence[str]) -> list[str]:
+def normalized_addresses(
+    values: Sequence[str], field: str, *, single: str | None = None
+) -> list[str]:
+    """Return the distinct normalised addresses, in order; raise naming the bad one.
+
+    The error names ``field[index]``, or ``single`` when one address was sent on its own.
+    """
     emails: dict[str, None] = {}
-    for index, raw in enumerate(recipients):
+    for index, raw in enumerate(values):
         try:
             emails[normalize_email(raw)] = None
         except InvalidEmailError as error:
-            raise InvalidInputError(
-                f"recipients[{index}]: {error}", f"recipients[{index}]"
-            ) from None
+            name = single if single and len(values) == 1 else f"{field}[{index}]"
+            raise InvalidInputError(f"{name}: {error}", name) from None
     if not emails:
-        raise InvalidInputError("recipients needs at least one e-mail address", "recipients")
+        raise InvalidInputError(f"{field} needs at least one e-mail address", field)
     return list(emails)
 
 

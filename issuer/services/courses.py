@@ -14,7 +14,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Course, Enrolment, Stage, StageCompletion, User
 from issuer.models.types import utcnow
-from issuer.openbadges.identity import InvalidEmailError, normalize_email
 from issuer.services.awards import (
     CLOCK_SKEW,
     Grant,
@@ -22,6 +21,7 @@ from issuer.services.awards import (
     awardable_badge,
     ensure_learners,
     grant_badge,
+    normalized_addresses,
 )
 from issuer.services.batches import chunks, insert_ignoring_duplicates
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
@@ -130,14 +130,13 @@ def complete_stage(
 
     Completing a stage again awards nothing: the database keeps one completion per learner and
     stage, and a learner's completions in a course are serialised on their enrolment row, so
-    two requests racing cannot both award, nor both miss the course badge. The awards are
-    signed on first use (issuer.services.exports), which keeps a course platform's calls fast.
+    two requests racing cannot both award, nor both miss the course badge.
     """
     course = get_course(course_id)
     stage = next((s for s in course.stages if s.id == stage_id), None)
     if stage is None:
         raise NotFoundError(f"the course {course.name!r} has no stage with id {stage_id}")
-    emails = _normalized_users(users)
+    emails = normalized_addresses(users, "users", single="user")
     now = utcnow()
     completed_at = completed_at or now
     if completed_at > now + CLOCK_SKEW:
@@ -176,17 +175,10 @@ def complete_stage(
     if stage.badge is not None and inserted:
         newly = [email for email in emails if user_ids[email] in inserted]
         number = course.stages.index(stage) + 1
-        issued_on, expires = award_dates(stage.badge, completed_at, None, now)
-        narrative, evidence = _stage_evidence(course, stage, number, completed_at)
-        outcome = grant_badge(
-            stage.badge,
-            [Grant(e, issued_on, expires, narrative, evidence) for e in newly],
-            signer,
-            sign_now=False,
-            user_ids=user_ids,
+        wording = _stage_evidence(course, stage, number, completed_at)
+        stage_awards = _award(
+            stage.badge, newly, user_ids, completed_at, wording, signer, new_award_ids
         )
-        stage_awards = {user_ids[e]: a for e, a in zip(newly, outcome.awards, strict=True)}
-        new_award_ids |= outcome.new_ids
         _link_awards(completion_ids, stage_awards)
 
     course_awards = _finish_courses(
@@ -368,19 +360,6 @@ def _earnable_badge(value: str, field: str) -> BadgeClass:
     return badge
 
 
-def _normalized_users(users: Sequence[str]) -> list[str]:
-    emails: dict[str, None] = {}
-    for index, raw in enumerate(users):
-        try:
-            emails[normalize_email(raw)] = None
-        except InvalidEmailError as error:
-            field = "user" if len(users) == 1 else f"users[{index}]"
-            raise InvalidInputError(f"{field}: {error}", field) from None
-    if not emails:
-        raise InvalidInputError("users needs at least one e-mail address", "users")
-    return list(emails)
-
-
 def _lock_enrolments(
     course_id: uuid.UUID, user_ids: list[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, Enrolment]:
@@ -438,20 +417,38 @@ def _finish_courses(
     if not finished or badge is None:
         return {}
     newly = [email for email in emails if user_ids[email] in finished]
+    wording = _course_evidence(course, completed_at)
+    awards = _award(badge, newly, user_ids, completed_at, wording, signer, new_award_ids)
+    for user_id, award in awards.items():
+        enrolments[user_id].completion_assertion_id = award.id
+    return awards
+
+
+def _award(
+    badge: BadgeClass,
+    emails: list[str],
+    user_ids: Mapping[str, uuid.UUID],
+    completed_at: datetime,
+    wording: tuple[str, list[dict[str, str]]],
+    signer: Signer,
+    new_award_ids: set[uuid.UUID],
+) -> dict[uuid.UUID, Assertion]:
+    """Award a badge the course earns, issued when it was earned; the awards by learner id.
+
+    Adds the ids of the awards it makes (not those held before) to ``new_award_ids``. They are
+    signed on first use, which keeps a course platform's calls fast.
+    """
     issued_on, expires = award_dates(badge, completed_at, None, utcnow())
-    narrative, evidence = _course_evidence(course, completed_at)
+    narrative, evidence = wording
     outcome = grant_badge(
         badge,
-        [Grant(e, issued_on, expires, narrative, evidence) for e in newly],
+        [Grant(email, issued_on, expires, narrative, evidence) for email in emails],
         signer,
         sign_now=False,
         user_ids=user_ids,
     )
-    awards = {user_ids[e]: a for e, a in zip(newly, outcome.awards, strict=True)}
     new_award_ids |= outcome.new_ids
-    for user_id, award in awards.items():
-        enrolments[user_id].completion_assertion_id = award.id
-    return awards
+    return {user_ids[e]: award for e, award in zip(emails, outcome.awards, strict=True)}
 
 
 def _stage_evidence(
