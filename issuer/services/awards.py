@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, User
@@ -161,9 +161,12 @@ def grant_badge(
         for row, jws in zip(rows, signer.sign_many(badge.issuer_id, rows), strict=True):
             row["signed_jws"] = jws
             row["signed_kid"] = signer.key.kid
-    created = [Assertion(**row) for row in rows]
-    db.session.add_all(created)
-    db.session.flush()
+    # An ORM bulk INSERT: the rows go in without the unit of work's per-object bookkeeping,
+    # and come back as the session's objects.
+    created: list[Assertion] = []
+    insert_awards = insert(Assertion).returning(Assertion)
+    for chunk in chunks(rows):
+        created.extend(db.session.scalars(insert_awards, list(chunk)))
     if notify:
         notify_awards(created, urls=signer.urls)
     by_id = {award.id: award for award in created}

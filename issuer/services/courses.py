@@ -68,6 +68,8 @@ class Progress:
     next_stage: Stage | None
     # The next badge to earn by going on: a later stage's badge or the course badge.
     next_badge: BadgeClass | None
+    # The stage that earns next_badge; None when it is the course badge.
+    next_badge_stage: Stage | None = None
 
 
 def create_course(fields: Mapping[str, Any]) -> Course:
@@ -234,7 +236,8 @@ def course_progress(user_id: uuid.UUID) -> list[Progress]:
     for enrolment in enrolments:
         course = enrolment.course
         todo = [stage for stage in course.stages if stage.id not in done_stages]
-        next_badge = next((s.badge for s in todo if s.badge is not None), None)
+        badge_stage = next((stage for stage in todo if stage.badge is not None), None)
+        next_badge = badge_stage.badge if badge_stage else None
         if next_badge is None and enrolment.completed_at is None:
             next_badge = course.completion_badge
         progress.append(
@@ -245,6 +248,7 @@ def course_progress(user_id: uuid.UUID) -> list[Progress]:
                 completed_at=enrolment.completed_at,
                 next_stage=todo[0] if todo else None,
                 next_badge=next_badge,
+                next_badge_stage=badge_stage,
             )
         )
     return progress
@@ -261,7 +265,7 @@ def list_completions(course_id: uuid.UUID, *, limit: int = 100) -> list[StageCom
                 joinedload(StageCompletion.user),
                 joinedload(StageCompletion.reported_by),
                 joinedload(StageCompletion.stage),
-                joinedload(StageCompletion.assertion),
+                joinedload(StageCompletion.assertion).joinedload(Assertion.badge),
             )
             .order_by(StageCompletion.recorded_at.desc(), StageCompletion.id)
             .limit(limit)

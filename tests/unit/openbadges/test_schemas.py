@@ -1,5 +1,6 @@
 """Request validation against the JSON Schemas in schemas/, with messages naming the field."""
 
+import json
 from typing import Any
 
 import pytest
@@ -55,3 +56,40 @@ def test_every_schema_file_is_loaded_and_valid() -> None:
     assert {"api/award-create", "api/badge-create", "api/common", "api/objects"} <= names
     for name in names:
         Draft202012Validator.check_schema(REGISTRY.schema(name))
+
+
+def test_references_are_followed_across_files_and_next_to_other_keywords(tmp_path: Any) -> None:
+    """Schemas are validated with their $refs inlined; the result must not change."""
+    dialect = "https://json-schema.org/draft/2020-12/schema"
+    common = {
+        "$schema": dialect,
+        "$id": "https://schemas.invalid/common.json",
+        "$defs": {
+            "code": {"$ref": "#/$defs/text", "pattern": "^[A-Z]+$"},
+            "text": {"type": "string", "maxLength": 4},
+        },
+    }
+    body = {
+        "$schema": dialect,
+        "$id": "https://schemas.invalid/body.json",
+        "type": "object",
+        "properties": {
+            "codes": {
+                "type": "array",
+                "items": {"$ref": "common.json#/$defs/code", "description": "a code"},
+            }
+        },
+    }
+    (tmp_path / "common.json").write_text(json.dumps(common))
+    (tmp_path / "body.json").write_text(json.dumps(body))
+    registry = SchemaRegistry(tmp_path)
+    registry.validate("body", {"codes": ["AB", "XYZ"]})
+    for bad, phrase in [("TOOLONG", "is too long"), ("ab", "does not match"), (7, "string")]:
+        with pytest.raises(SchemaValidationError) as caught:
+            registry.validate("body", {"codes": ["OK", bad]})
+        assert caught.value.field == "codes[1]"
+        assert phrase in str(caught.value)
+    # The schema as served keeps its references.
+    assert registry.schema("body")["properties"]["codes"]["items"]["$ref"] == (
+        "common.json#/$defs/code"
+    )
