@@ -15,7 +15,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the Flask application."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from issuer import cli, context, errors
+    from issuer import cli, context, delivery, errors
     from issuer.api import bp as api_bp
     from issuer.auth import access
     from issuer.auth import bp as auth_bp
@@ -25,7 +25,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from issuer.profiles import routes as profile_routes
     from issuer.public import bp as public_bp
     from issuer.public.fastpath import HostedAssertionFastPath
-    from issuer.services import outbox
     from issuer.studio import bp as studio_bp
 
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=None)
@@ -39,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     _protect_forms(app)
     context.init_app(app)
-    outbox.init_app(app)  # background e-mail delivery, started by the first request that needs it
+    delivery.init_app(app)  # sends the outbox in a thread, started by the first request needing it
     errors.init_app(app)
     access.init_app(app)
     profile_routes.init_app(app)

@@ -131,7 +131,7 @@ def send_outbox() -> None:
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
     try:
-        report = outbox.deliver_all_due(sender)
+        report = outbox.deliver_all_due(sender, mail_from=str(current_app.config["MAIL_FROM"]))
     finally:
         sender.close()
     click.echo(f"sent {report.sent}, failed {report.failed}, waiting {report.remaining}")

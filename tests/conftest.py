@@ -16,9 +16,9 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
+from issuer import delivery
 from issuer.extensions import db
 from issuer.openbadges.keys import generate_private_key_pem
-from issuer.services import outbox
 from issuer.services.keystore import KeyStore, MemoryKeyStore
 from tests.support import ApiClient, build_app, data_uri, make_token, png_bytes
 
@@ -84,7 +84,7 @@ def make_app(migrated: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 
 def empty_tables(app: Flask) -> None:
     """Delete every row, so the next test starts from an empty (but migrated) database."""
-    outbox.stop_all()
+    delivery.stop_all()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

@@ -2,7 +2,8 @@
 
 An award never waits for, or fails because of, the mail server: ``enqueue`` only inserts rows.
 Delivery happens later, by ``flask --app wsgi outbox send`` or by a background thread in each
-web process (``OUTBOX_DELIVERY = "background"``), and retries with growing pauses.
+web process (``OUTBOX_DELIVERY = "background"``, see issuer.delivery), and retries with
+growing pauses.
 
 Delivery is at least once. Each e-mail is claimed in its own short transaction (``FOR UPDATE
 SKIP LOCKED`` on PostgreSQL, a single atomic UPDATE on SQLite) by pushing its next attempt a
@@ -16,26 +17,21 @@ Unlike other services, these functions commit: when an e-mail counts as sent is 
 
 from __future__ import annotations
 
-import atexit
 import functools
 import logging
-import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from flask import Flask, Response, after_this_request, current_app, has_request_context
 from sqlalchemy import (
     Column,
     ColumnElement,
     Table,
     Update,
     bindparam,
-    event,
     func,
     insert,
     literal,
@@ -43,8 +39,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
+from sqlalchemy.orm import Session
 
 from issuer.extensions import db
 from issuer.mail import (
@@ -52,13 +47,9 @@ from issuer.mail import (
     MailSender,
     build_message,
     domain_of,
-    sender_from_config,
 )
 from issuer.models import OutboxEmail
 from issuer.models.types import utcnow
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +62,8 @@ BACKOFF_LATER = timedelta(hours=6)
 LEASE = timedelta(minutes=10)
 # E-mails claimed at once; each is still committed on its own once sent.
 CLAIM_BATCH = 20
-# How often the background thread looks again while e-mail waits for a retry.
-POLL_SECONDS = 60.0
-# The background thread sends while no request is being served in its process, and waits at
-# most this long for a quiet moment before sending the next e-mail anyway.
-YIELD_SECONDS = 0.5
-YIELD_POLL_SECONDS = 0.01
 
-_QUEUED = "issuer.outbox.queued"  # session.info: this transaction added outbox rows
+QUEUED = "issuer.outbox.queued"  # session.info: this transaction added outbox rows
 
 
 @dataclass(frozen=True)
@@ -118,7 +103,7 @@ def enqueue(emails: Iterable[Email], *, now: datetime | None = None) -> None:
     insert_rows(
         _outbox, rows, {"created_at": queued_at, "attempts": 0, "next_attempt_at": queued_at}
     )
-    db.session.info[_QUEUED] = True
+    db.session.info[QUEUED] = True
 
 
 # From this many rows on, the values every row shares are written into the SQL once (see
@@ -163,14 +148,14 @@ def deliver_due(
     *,
     now: datetime | None = None,
     limit: int = 100,
-    mail_from: str | None = None,
+    mail_from: str,
     session: Session | None = None,
 ) -> DeliveryReport:
     """Send up to ``limit`` due e-mails, oldest first, committing after each one.
 
     A failed e-mail records the error and waits ``backoff(attempts)``; the run goes on with the
     next. After MAX_ATTEMPTS failures an e-mail is given up (and kept, with its last error).
-    ``now`` lets tests move the clock; ``mail_from`` defaults to the app's MAIL_FROM. The
+    ``now`` lets tests move the clock; ``mail_from`` is the From header (MAIL_FROM). The
     session (db.session by default) must hold nothing uncommitted: this commits.
     """
     run = _Run(sender, session or db.session(), now, mail_from)
@@ -182,7 +167,7 @@ def deliver_all_due(
     sender: MailSender,
     *,
     now: datetime | None = None,
-    mail_from: str | None = None,
+    mail_from: str,
     session: Session | None = None,
     pace: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
@@ -213,13 +198,13 @@ class _Run:
         sender: MailSender,
         session: Session,
         now: datetime | None,
-        mail_from: str | None,
+        mail_from: str,
         pace: Callable[[], bool] | None = None,
     ) -> None:
         self.sender = sender
         self.session = session
         self.now = now or utcnow()
-        self.mail_from = mail_from or str(current_app.config["MAIL_FROM"])
+        self.mail_from = mail_from
         self.domain = domain_of(self.mail_from)
         self.pace = pace
         self.sent = self.failed = 0
@@ -357,188 +342,3 @@ def _statements() -> _Statements:
         .where(_outbox.c.id.in_(bindparam("b_ids", expanding=True)), _outbox.c.sent_at.is_(None))
         .values(next_attempt_at=bindparam("b_now")),
     )
-
-
-# In-process delivery ---------------------------------------------------------------------------
-
-
-def init_app(app: Flask) -> None:
-    """Prepare in-process delivery: a worker for the app, idle until needed.
-
-    Its thread starts after the first request that commits e-mail, never at import time or in
-    CLI commands. With OUTBOX_DELIVERY "off" at start-up, requests carry no extra cost at all.
-    """
-    worker = OutboxWorker(app)
-    app.extensions["issuer.outbox"] = worker
-    _workers.add(worker)
-    if app.config["OUTBOX_DELIVERY"] == "background":
-        app.wsgi_app = _TrackRequests(app.wsgi_app)  # type: ignore[method-assign]
-    if not event.contains(db.session, "after_commit", _after_commit):
-        event.listen(db.session, "after_commit", _after_commit)
-        event.listen(db.session, "after_soft_rollback", _after_soft_rollback)
-
-
-def worker(app: Flask) -> OutboxWorker:
-    """The app's background delivery worker."""
-    value: OutboxWorker = app.extensions["issuer.outbox"]
-    return value
-
-
-def stop_all(timeout: float = 10.0) -> None:
-    """Stop every background delivery thread of this process (tests, interpreter exit)."""
-    for each in list(_workers):
-        each.stop(timeout)
-
-
-class OutboxWorker:
-    """Delivers an app's outbox in a daemon thread, woken after each commit that queued e-mail.
-
-    The thread sends what is due, then looks again every POLL_SECONDS while e-mail waits for
-    a retry, and ends when nothing is left; the next commit starts a new one. E-mail left over
-    by an earlier process is sent with the next new e-mail, or by ``flask outbox send``.
-    It gives way to requests: between e-mails it waits (up to YIELD_SECONDS) until no request
-    is being served in the process, so sending hardly slows the web process down.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        self._app = app
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the delivery thread is alive."""
-        with self._lock:
-            return self._thread is not None and self._thread.is_alive()
-
-    def kick(self) -> None:
-        """Deliver due e-mail soon, starting the thread if it is not running."""
-        with self._lock:
-            if self._stopping.is_set():
-                return
-            self._wake.set()
-            if self._thread is None or not self._thread.is_alive():
-                _register_atexit()
-                self._thread = threading.Thread(
-                    target=self._run, name="issuer-outbox-delivery", daemon=True
-                )
-                self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the thread after the e-mail it is sending, waiting up to ``timeout`` seconds."""
-        with self._lock:
-            thread = self._thread
-            self._stopping.set()
-            self._wake.set()
-        if thread is not None:
-            thread.join(timeout)
-            if thread.is_alive():
-                log.warning("outbox: the delivery thread did not stop within %s s", timeout)
-                return  # stays stopping, so it ends after its current e-mail
-        with self._lock:
-            self._stopping.clear()
-            self._wake.clear()
-
-    def _pace(self) -> bool:
-        """Wait for a moment without requests (bounded); False when asked to stop."""
-        deadline = time.monotonic() + YIELD_SECONDS
-        while _busy and time.monotonic() < deadline and not self._stopping.is_set():
-            self._stopping.wait(YIELD_POLL_SECONDS)
-        return not self._stopping.is_set()
-
-    def _run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                self._wake.wait(POLL_SECONDS)
-                self._wake.clear()
-                if self._stopping.is_set():
-                    break
-                waiting = self._deliver()
-                with self._lock:
-                    if not waiting and not self._wake.is_set():
-                        # Nothing left to retry; under the lock, so a kick now starts a new thread.
-                        self._thread = None
-                        return
-        finally:
-            with self._lock:
-                if self._thread is threading.current_thread():
-                    self._thread = None
-
-    def _deliver(self) -> bool:
-        """Send what is due; whether unsent e-mail remains. Logs, never raises."""
-        try:
-            with self._app.app_context():
-                sender = sender_from_config(self._app.config)
-                # A connection of its own, closed afterwards rather than pooled: the thread
-                # may outlive the pool (tests dispose engines; workers get recycled). An
-                # in-memory SQLite database lives in its one shared connection: keep that.
-                with db.engine.connect() as connection:
-                    if not isinstance(db.engine.pool, StaticPool | SingletonThreadPool):
-                        connection.detach()
-                    try:
-                        with Session(bind=connection) as session:
-                            report = deliver_all_due(sender, session=session, pace=self._pace)
-                    finally:
-                        sender.close()
-        except Exception:
-            log.exception("outbox: background delivery failed; trying again in %d s", POLL_SECONDS)
-            return True
-        if report.sent or report.failed:
-            log.info(
-                "outbox: sent %d, failed %d, waiting %d",
-                report.sent,
-                report.failed,
-                report.remaining,
-            )
-        return report.remaining > 0
-
-
-_workers: weakref.WeakSet[OutboxWorker] = weakref.WeakSet()
-# The threads serving a request in this process just now. Adding and discarding are atomic,
-# so requests pay no lock for it.
-_busy: set[int] = set()
-_thread_id = threading.get_ident
-_atexit_registered = False
-_atexit_lock = threading.Lock()
-
-
-def _register_atexit() -> None:
-    global _atexit_registered  # once per process, when the first thread starts
-    with _atexit_lock:
-        if not _atexit_registered:
-            atexit.register(stop_all, 5.0)
-            _atexit_registered = True
-
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop(_QUEUED, False) and has_request_context():
-        # After the view, once the response is built, so sending never competes with it.
-        after_this_request(_kick)
-
-
-def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_QUEUED, None)
-
-
-def _kick(response: Response) -> Response:
-    if current_app.config["OUTBOX_DELIVERY"] == "background":
-        worker(current_app).kick()
-    return response
-
-
-class _TrackRequests:
-    """WSGI middleware noting which threads serve a request, at the cost of a set operation."""
-
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        thread = _thread_id()
-        _busy.add(thread)
-        try:
-            return self.app(environ, start_response)
-        finally:
-            _busy.discard(thread)

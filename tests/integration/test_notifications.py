@@ -11,11 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select, update
 
-from issuer import context
+from issuer import context, delivery
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Notification, OutboxEmail, User
 from issuer.models.types import utcnow
-from issuer.services import notifications, outbox
+from issuer.services import notifications
 from issuer.services.notifications import list_notifications, mark_read, unread_count
 from tests.integration.test_api_issuers import count
 from tests.support import ApiClient
@@ -24,10 +24,10 @@ from tests.support import ApiClient
 @pytest.fixture(autouse=True)
 def no_background_delivery(app: Flask) -> Iterator[None]:
     """Keep queued e-mail in the outbox, so the tests see it as the award left it."""
-    outbox.stop_all()
+    delivery.stop_all()
     app.config["OUTBOX_DELIVERY"] = "off"
     yield
-    outbox.stop_all()
+    delivery.stop_all()
 
 
 def user_id(app: Flask, email: str) -> uuid.UUID:

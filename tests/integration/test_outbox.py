@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from issuer import delivery
 from issuer.config import ConfigError, finalize_config, load_config
 from issuer.extensions import db
 from issuer.mail import MailDeliveryError, sender_from_config
@@ -34,16 +35,19 @@ from tests.integration.test_api_issuers import count
 from tests.support import ApiClient
 from tests.unit.test_mail import Mailbox, free_port, smtp_server
 
+# The From header of deliveries run by hand in these tests.
+FROM = "badges@issuer.test"
+
 WAIT_SECONDS = 15.0
 
 
 @pytest.fixture(autouse=True)
 def delivery_off(app: Flask) -> Iterator[None]:
     """Tests deliver by hand unless they switch the background thread on; none outlives one."""
-    outbox.stop_all()
+    delivery.stop_all()
     app.config["OUTBOX_DELIVERY"] = "off"
     yield
-    outbox.stop_all()
+    delivery.stop_all()
 
 
 @pytest.fixture
@@ -73,7 +77,7 @@ def deliver(app: Flask, *, now: datetime | None = None, limit: int = 100) -> Del
     with app.app_context():
         sender = sender_from_config(app.config)
         try:
-            return deliver_due(sender, now=now, limit=limit)
+            return deliver_due(sender, now=now, limit=limit, mail_from=app.config["MAIL_FROM"])
         finally:
             sender.close()
 
@@ -206,7 +210,7 @@ def test_retries_back_off_then_give_up(app: Flask) -> None:
     waits = []
     with app.app_context():
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            report = deliver_due(sender, now=now)
+            report = deliver_due(sender, now=now, mail_from=FROM)
             assert report.failed == 1
             assert report.remaining == (0 if attempt == MAX_ATTEMPTS else 1)
             row = db.session.scalars(
@@ -215,9 +219,16 @@ def test_retries_back_off_then_give_up(app: Flask) -> None:
             assert row.attempts == attempt
             assert row.last_error == "SMTP mail.example.org:25: 451 try again later"
             waits.append(row.next_attempt_at - now)
-            assert deliver_due(sender, now=row.next_attempt_at - timedelta(seconds=1)).failed == 0
+            assert (
+                deliver_due(
+                    sender, now=row.next_attempt_at - timedelta(seconds=1), mail_from=FROM
+                ).failed
+                == 0
+            )
             now = row.next_attempt_at
-        assert deliver_due(sender, now=now + timedelta(days=30)) == DeliveryReport(0, 0, 0)
+        assert deliver_due(sender, now=now + timedelta(days=30), mail_from=FROM) == DeliveryReport(
+            0, 0, 0
+        )
     assert sender.calls == MAX_ATTEMPTS
     minutes = [int(wait.total_seconds() // 60) for wait in waits]
     assert minutes == [1, 5, 15, 60, 360, 360, 360, 360, 360, 360]
@@ -250,9 +261,11 @@ def test_oldest_first_and_limit(app: Flask) -> None:
     sent: list[str] = []
     lock = threading.Lock()
     with app.app_context():
-        assert deliver_due(SlowSender(sent, lock), limit=2) == DeliveryReport(2, 0, 1)
+        assert deliver_due(SlowSender(sent, lock), limit=2, mail_from=FROM) == DeliveryReport(
+            2, 0, 1
+        )
         assert sent == ["first@example.org", "second@example.org"]
-        assert deliver_due(SlowSender(sent, lock)) == DeliveryReport(1, 0, 0)
+        assert deliver_due(SlowSender(sent, lock), mail_from=FROM) == DeliveryReport(1, 0, 0)
     assert sent[-1] == "third@example.org"
 
 
@@ -266,7 +279,7 @@ def test_concurrent_senders_never_send_the_same_email(app: Flask) -> None:
     def run() -> None:
         try:
             with app.app_context():
-                deliver_all_due(SlowSender(sent, lock))
+                deliver_all_due(SlowSender(sent, lock), mail_from=FROM)
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -284,14 +297,14 @@ def test_claimed_emails_whose_sender_died_are_retried_after_the_lease(app: Flask
     queue(app, "ada@example.org")
     now = utcnow()
     with app.app_context():
-        (claimed,) = outbox._Run(FailingSender(), db.session(), now, None).claim(10)  # then died
+        (claimed,) = outbox._Run(FailingSender(), db.session(), now, FROM).claim(10)  # then died
         assert claimed.to_address == "ada@example.org"
         db.session.commit()
         sent: list[str] = []
         lock = threading.Lock()
-        assert deliver_due(SlowSender(sent, lock), now=now).sent == 0
+        assert deliver_due(SlowSender(sent, lock), now=now, mail_from=FROM).sent == 0
         later = now + outbox.LEASE + timedelta(seconds=1)
-        assert deliver_due(SlowSender(sent, lock), now=later).sent == 1
+        assert deliver_due(SlowSender(sent, lock), now=later, mail_from=FROM).sent == 1
     assert sent == ["ada@example.org"]
 
 
@@ -368,7 +381,7 @@ def test_background_delivery_after_the_request(
     app: Flask, api: ApiClient, smtp: Mailbox, make_badge: Any
 ) -> None:
     app.config["OUTBOX_DELIVERY"] = "background"
-    worker = outbox.worker(app)
+    worker = delivery.worker(app)
     badge = make_badge()
     assert not worker.running  # creating a badge queues no e-mail
 
@@ -398,7 +411,7 @@ def test_background_delivery_with_the_server_down(
     (row,) = rows(app)
     assert row.sent_at is None
     assert row.next_attempt_at > utcnow()
-    worker = outbox.worker(app)
+    worker = delivery.worker(app)
     assert worker.running  # waits to retry
     worker.stop()
     assert not worker.running
@@ -411,7 +424,7 @@ def test_no_background_delivery_when_off(
     badge = make_badge()
     api.post(f"/badges/{badge['id']}/awards", {"recipients": ["ada@example.org"]})
     time.sleep(0.2)
-    assert not outbox.worker(app).running
+    assert not delivery.worker(app).running
     assert smtp.messages == []
     assert rows(app)[0].sent_at is None
 
@@ -423,22 +436,22 @@ def test_no_thread_for_requests_without_email(app: Flask, api: ApiClient, make_b
     bad = api.post(f"/badges/{badge['id']}/awards", {"recipients": ["not an address"]})
     assert bad.status_code == 400
     queue(app, "ada@example.org")  # committed outside a request, as a CLI command would
-    assert not outbox.worker(app).running
+    assert not delivery.worker(app).running
     assert rows(app)[0].sent_at is None
 
 
 def test_the_worker_gives_way_to_requests(app: Flask) -> None:
-    worker = outbox.worker(app)
-    outbox._busy.add(-1)  # a request in progress in another thread
+    worker = delivery.worker(app)
+    delivery._busy.add(-1)  # a request in progress in another thread
     try:
         started = time.monotonic()
         assert worker._pace() is True  # waited, then went ahead anyway
-        assert time.monotonic() - started >= outbox.YIELD_SECONDS * 0.9
+        assert time.monotonic() - started >= delivery.YIELD_SECONDS * 0.9
     finally:
-        outbox._busy.discard(-1)
+        delivery._busy.discard(-1)
     started = time.monotonic()
     assert worker._pace() is True
-    assert time.monotonic() - started < outbox.YIELD_SECONDS / 2
+    assert time.monotonic() - started < delivery.YIELD_SECONDS / 2
 
 
 def test_requests_are_tracked_only_while_they_run(
@@ -446,14 +459,14 @@ def test_requests_are_tracked_only_while_they_run(
 ) -> None:
     background = make_app(keystore, OUTBOX_DELIVERY="background")
     seen: list[bool] = []
-    background.before_request(lambda: seen.append(bool(outbox._busy)))
+    background.before_request(lambda: seen.append(bool(delivery._busy)))
     assert background.test_client().get("/").status_code == 200
     assert seen and all(seen)
-    assert not outbox._busy
+    assert not delivery._busy
 
 
 def test_stop_and_restart(app: Flask, smtp: Mailbox) -> None:
-    worker = outbox.worker(app)
+    worker = delivery.worker(app)
     worker.stop()  # not running: nothing to do
     queue(app, "ada@example.org")
     worker.kick()
@@ -494,5 +507,5 @@ def test_mail_configuration(tmp_path: Any) -> None:
 
 def test_an_unknown_id_is_no_problem(app: Flask) -> None:
     with app.app_context():
-        outbox._Run(FailingSender(), db.session(), None, None).release([uuid.uuid4()])
+        outbox._Run(FailingSender(), db.session(), None, FROM).release([uuid.uuid4()])
         assert outbox.pending_count() == 0
