@@ -27,7 +27,6 @@ from issuer.services.batches import chunks, insert_ignoring_duplicates
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.signing import Signer
 
-SOURCES = ("api", "studio")
 MAX_STAGES = 200
 
 
