@@ -92,10 +92,14 @@ def mark_read(user_id: uuid.UUID, notification_ids: Sequence[uuid.UUID] | None) 
 def _email(
     award: Assertion, badges: dict[uuid.UUID, _Wording], names: dict[str, str], urls: PublicUrls
 ) -> outbox.Email:
-    badge = badges[award.badge_id]
-    link = urls.assertion(award.id)
     # New awards carry their account's current address, so the name is found by it.
     name = names.get(award.recipient_email) or award.recipient_email
+    return award_email(award, badges[award.badge_id], name, urls)
+
+
+def award_email(award: Assertion, badge: _Wording, name: str, urls: PublicUrls) -> outbox.Email:
+    """The e-mail telling a recipient (called ``name``) about their award."""
+    link = urls.assertion(award.id)
     return outbox.Email(
         to_address=award.recipient_email,
         subject=badge.subject,
@@ -142,18 +146,25 @@ def _wording_by_badge(badge_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Wording]:
         .join(Issuer, BadgeClass.issuer_id == Issuer.id)
         .where(BadgeClass.id.in_(badge_ids))
     )
-    return {
-        badge_id: _Wording(
-            name=badge,
-            issuer=issuer,
-            name_html=escape(badge),
-            issuer_html=escape(issuer),
-            message=f"You received the badge “{badge}” from {issuer}.",
-            # Header values may not contain line breaks.
-            subject=f"You received the badge “{' '.join(badge.split())}”",
-        )
-        for badge_id, badge, issuer in rows
-    }
+    return {badge_id: wording(badge, issuer) for badge_id, badge, issuer in rows}
+
+
+def wording(badge: str, issuer: str) -> _Wording:
+    """What an award of this badge from this issuer says, in the platform and by e-mail."""
+    return _Wording(
+        name=badge,
+        issuer=issuer,
+        name_html=escape(badge),
+        issuer_html=escape(issuer),
+        message=f"You received the badge “{badge}” from {issuer}.",
+        # Header values may not contain line breaks.
+        subject=f"You received the badge “{' '.join(badge.split())}”",
+    )
+
+
+def mark_queued() -> None:
+    """Note that this transaction queued e-mail, so that it is sent after the commit."""
+    db.session.info[outbox.QUEUED] = True
 
 
 def _user_names(emails: set[str]) -> dict[str, str]:
