@@ -35,6 +35,9 @@ POLL_SECONDS = 60.0
 # most this long for a quiet moment before sending the next e-mail anyway.
 YIELD_SECONDS = 0.5
 YIELD_POLL_SECONDS = 0.01
+# After a wake-up, how long the thread waits for more e-mail before it sends: under a steady
+# stream of awards it then sends in batches (one connection, one claim) instead of one by one.
+GATHER_SECONDS = 0.2
 
 
 def init_app(app: Flask) -> None:
@@ -127,9 +130,10 @@ class OutboxWorker:
         try:
             while not self._stopping.is_set():
                 self._wake.wait(POLL_SECONDS)
-                self._wake.clear()
-                if self._stopping.is_set():
+                # Let the e-mail of the next few commits gather, and send them in one run.
+                if self._stopping.wait(GATHER_SECONDS):
                     break
+                self._wake.clear()
                 waiting = self._deliver()
                 with self._lock:
                     if not waiting and not self._wake.is_set():
