@@ -5,6 +5,8 @@ completions): SQLAlchemy's statement execution costs ten to forty times the quer
 SQLite. A prepared statement is compiled once per dialect; each run converts its values with
 SQLAlchemy's own type processors (so UUIDs, datetimes and JSON are stored exactly as the ORM
 stores them) and executes on the connection of the current session, inside its transaction.
+It does not flush the session first: run prepared statements before any ORM change that they
+must see, as the callers do.
 """
 
 from __future__ import annotations
