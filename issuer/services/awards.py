@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select
 
@@ -87,18 +87,32 @@ def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> A
     )
 
 
+class Validity(Protocol):
+    """A badge as far as award dates go: how many days its awards stay valid (None: always)."""
+
+    @property
+    def expires_after_days(self) -> int | None:
+        """Days from issue to expiry, or None."""
+
+
 def awardable_badge(badge_id: uuid.UUID) -> BadgeClass:
     """Return a badge that may be awarded now; raise for unknown or archived badges."""
     badge = get_badge(badge_id)
     if badge.archived:
-        raise InvalidInputError(
-            f"the badge {badge.name!r} is archived and takes no new awards", "badge"
-        )
+        raise archived_error(badge.name)
     return badge
 
 
+def archived_error(badge_name: str, field: str = "badge") -> InvalidInputError:
+    """The error for awarding a badge that is archived."""
+    prefix = "" if field == "badge" else f"{field}: "
+    return InvalidInputError(
+        f"{prefix}the badge {badge_name!r} is archived and takes no new awards", field
+    )
+
+
 def award_dates(
-    badge: BadgeClass, issued_on: datetime | None, expires: datetime | None, now: datetime
+    badge: Validity, issued_on: datetime | None, expires: datetime | None, now: datetime
 ) -> tuple[datetime, datetime | None]:
     """Return an award's issue and expiry times, with defaults; raise when they make no sense."""
     issued_on = issued_on or now

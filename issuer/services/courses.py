@@ -18,6 +18,7 @@ from issuer.services import stage_completion
 from issuer.services.awards import (
     CLOCK_SKEW,
     Grant,
+    archived_error,
     award_dates,
     awardable_badge,
     ensure_learners,
@@ -142,9 +143,7 @@ def complete_stage(
         raise NotFoundError(f"the course {course.name!r} has no stage with id {stage_id}")
     emails = normalized_addresses(users, "users", single="user")
     now = utcnow()
-    completed_at = completed_at or now
-    if completed_at > now + CLOCK_SKEW:
-        raise InvalidInputError("completed_at may not be in the future", "completed_at")
+    completed_at = _completion_time(completed_at, now)
     if stage.badge is not None:
         awardable_badge(stage.badge.id)
 
@@ -152,21 +151,11 @@ def complete_stage(
     ordered = sorted(set(user_ids.values()))  # one lock order for every request: no deadlocks
     enrolments = _lock_enrolments(course.id, ordered, now)
 
-    completion_ids = {user_id: uuid.uuid4() for user_id in ordered}
     new_rows = [
-        {
-            "id": completion_ids[user_id],
-            "course_id": course.id,
-            "stage_id": stage.id,
-            "user_id": user_id,
-            "completed_at": completed_at,
-            "recorded_at": now,
-            "source": reporter.source,
-            "reported_by_id": reporter.user_id,
-            "remote_addr": reporter.remote_addr,
-        }
+        _completion_row(course.id, stage.id, user_id, completed_at, now, reporter)
         for user_id in ordered
     ]
+    completion_ids = {row["user_id"]: row["id"] for row in new_rows}
     inserted: set[uuid.UUID] = set()
     insert_new = insert_ignoring_duplicates(StageCompletion, "stage_id", "user_id").returning(
         StageCompletion.user_id
@@ -235,29 +224,14 @@ def _complete_one(
     facts = stage_completion.stage_facts(course_id, stage_id)
     (email,) = normalized_addresses([user], "users", single="user")
     now = utcnow()
-    completed_at = completed_at or now
-    if completed_at > now + CLOCK_SKEW:
-        raise InvalidInputError("completed_at may not be in the future", "completed_at")
+    completed_at = _completion_time(completed_at, now)
     badge = stage_completion.badge_facts(facts.badge_id) if facts.badge_id else None
     if badge is not None and badge.archived:
-        raise InvalidInputError(
-            f"the badge {badge.name!r} is archived and takes no new awards", "badge"
-        )
+        raise archived_error(badge.name)
 
     user_id, name = stage_completion.learner(email, now)
     finished_at = stage_completion.lock_enrolment(course_id, user_id, now)
-    row: dict[str, Any] = {
-        "id": uuid.uuid4(),
-        "course_id": course_id,
-        "stage_id": stage_id,
-        "user_id": user_id,
-        "completed_at": completed_at,
-        "recorded_at": now,
-        "source": reporter.source,
-        "reported_by_id": reporter.user_id,
-        "remote_addr": reporter.remote_addr,
-        "assertion_id": None,
-    }
+    row = _completion_row(course_id, stage_id, user_id, completed_at, now, reporter)
     new = stage_completion.record_completion(row)
     award: Assertion | None = None
     new_award_ids: set[uuid.UUID] = set()
@@ -308,6 +282,38 @@ def _complete_one(
         course_completed=finished_at is not None,
         new_award_ids=frozenset(new_award_ids),
     )
+
+
+def _completion_time(completed_at: datetime | None, now: datetime) -> datetime:
+    """When a reported completion happened: now unless given; never in the future."""
+    if completed_at is None:
+        return now
+    if completed_at > now + CLOCK_SKEW:
+        raise InvalidInputError("completed_at may not be in the future", "completed_at")
+    return completed_at
+
+
+def _completion_row(
+    course_id: uuid.UUID,
+    stage_id: uuid.UUID,
+    user_id: uuid.UUID,
+    completed_at: datetime,
+    now: datetime,
+    reporter: Reporter,
+) -> dict[str, Any]:
+    """The stage_completions row of one report (the award is linked once made)."""
+    return {
+        "id": uuid.uuid4(),
+        "course_id": course_id,
+        "stage_id": stage_id,
+        "user_id": user_id,
+        "completed_at": completed_at,
+        "recorded_at": now,
+        "source": reporter.source,
+        "reported_by_id": reporter.user_id,
+        "remote_addr": reporter.remote_addr,
+        "assertion_id": None,
+    }
 
 
 def course_progress(user_id: uuid.UUID) -> list[Progress]:
@@ -452,9 +458,7 @@ def _earnable_badge(value: str, field: str) -> BadgeClass:
             field,
         )
     if badge.archived:
-        raise InvalidInputError(
-            f"{field}: the badge {badge.name!r} is archived and takes no new awards", field
-        )
+        raise archived_error(badge.name, field)
     return badge
 
 

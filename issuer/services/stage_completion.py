@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, false, func, select, update
@@ -34,7 +34,8 @@ from issuer.models import (
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import new_salt
 from issuer.services import notifications
-from issuer.services.errors import InvalidInputError, NotFoundError
+from issuer.services.awards import award_dates
+from issuer.services.errors import NotFoundError
 from issuer.services.prepared import Prepared
 from issuer.services.signing import Signer
 from issuer.services.users import default_name
@@ -266,14 +267,8 @@ def award_stage_badge(
     held = sql.held.run(badge_id=badge.id, user_id=user_id)
     if held:
         return _detached_award(held[0]), False
-    if badge.archived:
-        raise InvalidInputError(
-            f"the badge {badge.name!r} is archived and takes no new awards", "badge"
-        )
     now = utcnow()
-    expires = (
-        issued_on + timedelta(days=badge.expires_after_days) if badge.expires_after_days else None
-    )
+    issued_on, expires = award_dates(badge, issued_on, None, now)
     narrative, evidence = wording
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
