@@ -185,9 +185,8 @@ def complete_stage(
     for user_id, row in zip(ordered, new_rows, strict=True):
         if user_id in inserted:
             award = stage_awards.get(user_id)
-            completions[user_id] = StageCompletion(
-                **row, stage=stage, assertion=award, assertion_id=award.id if award else None
-            )
+            values = {**row, "assertion_id": award.id if award else None}
+            completions[user_id] = StageCompletion(**values, stage=stage, assertion=award)
     people = {
         user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ordered)))
     }
