@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
-from werkzeug.wrappers import Response as BaseResponse
 
 from issuer import context
 from issuer.auth.access import admin_required
@@ -20,8 +19,8 @@ from issuer.services.badges import get_badge
 from issuer.services.errors import ServiceError
 from issuer.studio import bp
 from issuer.studio.forms import CsvConfirmForm, CsvUploadForm
+from issuer.studio.routes import Page
 
-Page = Response | BaseResponse | tuple[str, int]
 # How many rows the preview lists besides those with errors (which are all listed).
 PREVIEW_ROWS = 200
 PROGRESS_TYPE = "application/x-ndjson"
