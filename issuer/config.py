@@ -45,6 +45,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none), so
         # that recorded client addresses are the clients', not the proxy's.
         "PROXY_HOPS": _int(env, "ISSUER_PROXY_HOPS", 0),
+        # The official OB 3.0 AchievementCredential JSON Schema, when a copy is at hand: every
+        # credential is then checked against it too, before it is signed.
+        "OB3_SCHEMA": env.get("ISSUER_OB3_SCHEMA") or None,
     }
 
 
@@ -71,6 +74,8 @@ def finalize_config(config: dict[str, Any]) -> None:
         config["SECRET_KEY"] = _persistent_secret(Path(config["DATA_DIR"]))
     if int(config.setdefault("PROXY_HOPS", 0)) < 0:
         raise ConfigError("ISSUER_PROXY_HOPS must be 0 or more")
+    if config.get("OB3_SCHEMA") and not Path(config["OB3_SCHEMA"]).is_file():
+        raise ConfigError(f"ISSUER_OB3_SCHEMA names no file: {config['OB3_SCHEMA']}")
     if int(config["MAX_IMAGE_BYTES"]) <= 0:
         raise ConfigError("ISSUER_MAX_IMAGE_BYTES must be a positive number")
     if not config.get("MAIL_FROM"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, request
@@ -9,7 +10,13 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from sqlalchemy import event
 
 from issuer.extensions import db
-from issuer.openbadges.schemas import SchemaRegistry
+from issuer.openbadges.schemas import (
+    DocumentSchemaError,
+    SchemaRegistry,
+    SchemaValidationError,
+    check_document,
+    load_validator,
+)
 from issuer.openbadges.urls import PublicUrls
 from issuer.services.keystore import FileKeyStore, KeyStore, current_key
 from issuer.services.signing import Signer
@@ -19,6 +26,8 @@ def init_app(app: Flask) -> None:
     """Attach the shared helpers to the app and tune the database connections."""
     app.extensions["issuer.urls"] = PublicUrls(app.config["BASE_URL"])
     app.extensions["issuer.schemas"] = SchemaRegistry(app.config["SCHEMAS_DIR"])
+    official = app.config.get("OB3_SCHEMA")
+    app.extensions["issuer.ob3_schema"] = load_validator(Path(official)) if official else None
     store = app.config.get("KEY_STORE") or FileKeyStore(app.config["KEYS_DIR"])
     app.extensions["issuer.keystore"] = store
     app.session_interface = LazyCookieSessionInterface()
@@ -62,6 +71,18 @@ def schemas() -> SchemaRegistry:
     """The JSON Schemas of the current app."""
     value: SchemaRegistry = current_app.extensions["issuer.schemas"]
     return value
+
+
+def check_credential(credential: dict[str, Any]) -> None:
+    """Raise DocumentSchemaError unless a credential we built passes our schema and, when
+    configured (ISSUER_OB3_SCHEMA), the official AchievementCredential schema."""
+    try:
+        schemas().validate("ob3/credential", credential)
+    except SchemaValidationError as error:
+        raise DocumentSchemaError(f"schemas/ob3/credential.json: {error}") from None
+    official = current_app.extensions["issuer.ob3_schema"]
+    if official is not None:
+        check_document(official, credential, "the official AchievementCredential schema")
 
 
 def keystore() -> KeyStore:

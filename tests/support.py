@@ -19,6 +19,9 @@ from issuer.services.keystore import KeyStore
 BASE_URL = "http://issuer.test"
 ORACLES = Path(__file__).resolve().parents[2] / "shared" / "oracles"
 VENDOR = Path(__file__).resolve().parents[2] / "shared" / "vendor"
+# The official OB 3.0 AchievementCredential schema: where present (always in CI), every
+# credential the tests make is checked against it before it is signed.
+OFFICIAL_CREDENTIAL_SCHEMA = VENDOR / "ob3" / "schema" / "ob_v3p0_achievementcredential_schema.json"
 
 # Sample payloads for baking tests: a hosted assertion (with non-ASCII text), a JWS, a URL.
 ASSERTION_ID = "https://issuer.example.org/public/assertions/5b0f6c5e"
@@ -51,6 +54,8 @@ def build_app(database_url: str, keystore: KeyStore, data_dir: Path, **extra: An
         # Deterministic tests: e-mail is delivered only where a test asks for it.
         "OUTBOX_DELIVERY": "off",
     }
+    if OFFICIAL_CREDENTIAL_SCHEMA.is_file():
+        config["OB3_SCHEMA"] = str(OFFICIAL_CREDENTIAL_SCHEMA)
     config.update(extra)
     return create_app(config)
 

@@ -67,6 +67,7 @@ def award_json(award: Assertion, urls: PublicUrls) -> dict[str, Any]:
         "recipient_id": str(award.recipient_id),
         "image": urls.assertion_image(award.id),
         "signed": award.signed_jws,
+        "credential": urls.credential(award.id),
         "issued_on": format_datetime(award.issued_on),
         "expires": format_datetime(award.expires) if award.expires else None,
         "narrative": award.narrative,

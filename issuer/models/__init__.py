@@ -1,7 +1,14 @@
 """SQLAlchemy models: columns, relationships and small invariants only."""
 
 from issuer.models.activity import Notification, OutboxEmail, Setting
-from issuer.models.badges import Assertion, BadgeClass, CsvUpload, Image, Issuer
+from issuer.models.badges import (
+    Assertion,
+    BadgeClass,
+    CsvUpload,
+    Image,
+    Issuer,
+    StatusAllocator,
+)
 from issuer.models.courses import Course, Enrolment, Stage, StageCompletion
 from issuer.models.users import ApiToken, User
 
@@ -19,5 +26,6 @@ __all__ = [
     "Setting",
     "Stage",
     "StageCompletion",
+    "StatusAllocator",
     "User",
 ]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from issuer.extensions import Base
@@ -77,6 +77,8 @@ class Assertion(Base):
     __table_args__ = (
         Index("ix_assertions_badge_recipient", "badge_id", "recipient_id"),
         Index("ix_assertions_badge_created", "badge_id", "created_at"),
+        # Each OB 3.0 credential owns one bit of one status list.
+        Index("ix_assertions_status", "status_list", "status_index", unique=True),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -98,9 +100,25 @@ class Assertion(Base):
     signed_kid: Mapped[str | None] = mapped_column(String(64))
     # The learner may hide an award from their public profile; it stays valid.
     hidden: Mapped[bool] = mapped_column(default=False)
+    # The OB 3.0 credential (a VC-JWT), made once on first request like the signed form, and
+    # the status list bit that revokes it.
+    credential_jwt: Mapped[str | None] = mapped_column(Text)
+    credential_kid: Mapped[str | None] = mapped_column(String(64))
+    status_list: Mapped[int | None]
+    status_index: Mapped[int | None]
 
     badge: Mapped[BadgeClass] = relationship()
     recipient: Mapped[User] = relationship()
+
+
+class StatusAllocator(Base):
+    """Hands out OB 3.0 status list entries: one row, a counter and the secret that shuffles it."""
+
+    __tablename__ = "status_allocator"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seed: Mapped[bytes] = mapped_column(LargeBinary(32))
+    next_number: Mapped[int] = mapped_column(BigInteger)
 
 
 class CsvUpload(Base):

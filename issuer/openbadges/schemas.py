@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
 from referencing import Registry, Resource
 
 from issuer.openbadges.identity import InvalidEmailError, normalize_email
@@ -93,6 +95,27 @@ class SchemaRegistry:
         error = best_match(self._validators[name].iter_errors(instance))
         if error is not None:
             raise _describe(error)
+
+
+class DocumentSchemaError(ValueError):
+    """A document we built breaks a schema it must follow: a bug, so it is never served."""
+
+
+def load_validator(path: Path) -> Validator:
+    """Load a standalone JSON Schema file, with the draft its ``$schema`` names."""
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def check_document(validator: Validator, document: Any, schema_name: str) -> None:
+    """Raise DocumentSchemaError, naming the schema and the place, when document breaks it."""
+    error = best_match(validator.iter_errors(document))
+    if error is not None:
+        where = _format_path(error.absolute_path) or "the document"
+        message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
+        raise DocumentSchemaError(f"{schema_name}: {where}: {message}")
 
 
 _ANNOTATIONS = frozenset({"description", "title", "default", "examples", "$comment"})

@@ -45,6 +45,30 @@ class PublicUrls:
         """URL of an assertion's baked badge image."""
         return f"{self.base_url}/public/assertions/{assertion_id}/image"
 
+    def issuer_profile(self, issuer_id: uuid.UUID) -> str:
+        """URL of an issuer's OB 3.0 Profile: the issuer id of its credentials."""
+        return f"{self.base_url}/public/issuers/{issuer_id}/profile"
+
+    def credential(self, assertion_id: uuid.UUID) -> str:
+        """URL of an award's OB 3.0 OpenBadgeCredential as a VC-JWT."""
+        return f"{self.base_url}/public/assertions/{assertion_id}/credential"
+
+    def credential_json(self, assertion_id: uuid.UUID) -> str:
+        """URL of an award's OB 3.0 credential as JSON, without its proof."""
+        return f"{self.base_url}/public/assertions/{assertion_id}/credential.json"
+
+    def status_list(self, issuer_id: uuid.UUID, kid: str, number: int) -> str:
+        """URL of one of an issuer's OB 3.0 status lists, signed by key kid."""
+        return f"{self.base_url}/public/issuers/{issuer_id}/status/{kid}/{number}"
+
+    def jwk(self, kid: str) -> str:
+        """URL of a signing key's bare public JWK: the ``kid`` of every VC-JWT it signs."""
+        return f"{self.base_url}/public/jwk/{kid}"
+
+    def jwks(self) -> str:
+        """URL of the JWK Set of every signing key."""
+        return f"{self.base_url}/.well-known/jwks.json"
+
     def revocations(self, issuer_id: uuid.UUID) -> str:
         """URL of an issuer's RevocationList."""
         return f"{self.base_url}/public/issuers/{issuer_id}/revocations"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from flask import Flask
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _PATH = re.compile(r"/public/assertions/([0-9a-fA-F-]{36})(\.json|/signed|/image)?")
-_SIGNED_VALUES = ("1", "true", "yes")
 
 
 class _NeedsTheView(Exception):
@@ -42,6 +41,10 @@ class _NeedsTheView(Exception):
 
 
 def _no_signer() -> Signer:
+    raise _NeedsTheView
+
+
+def _no_check(_credential: dict[str, Any]) -> None:
     raise _NeedsTheView
 
 
@@ -82,9 +85,11 @@ class HostedAssertionFastPath:
             status = 200
         elif suffix == "/image":
             query = parse_qs(environ.get("QUERY_STRING", ""))
-            signed = query.get("signed", ["0"])[-1].lower() in _SIGNED_VALUES
+            form = exports.image_form(
+                query.get("format", [None])[-1], query.get("signed", [None])[-1]
+            )
             baked = exports.baked_image(
-                assertion_id, self.urls, signed=signed, make_signer=_no_signer
+                assertion_id, self.urls, form=form, make_signer=_no_signer, check=_no_check
             )
             body, etag, status = baked.data, baked.etag, 200
             headers = image_headers(baked.media_type, etag, baked.filename, REVALIDATE)

@@ -20,18 +20,29 @@ PRIVATE = "private, no-store"
 
 
 def document_response(
-    document: dict[str, Any], *, status: int = 200, cache_control: str = SHORT_CACHE
+    document: dict[str, Any],
+    *,
+    status: int = 200,
+    cache_control: str = SHORT_CACHE,
+    content_type: str = JSONLD,
 ) -> Response:
     """Serve a JSON-LD document with CORS, an ETag and Cache-Control; answer 304 when fresh."""
     body = serialize(document)
-    return body_response(body, etag_of(body), status=status, cache_control=cache_control)
+    return body_response(
+        body, etag_of(body), status=status, cache_control=cache_control, content_type=content_type
+    )
 
 
 def body_response(
-    body: bytes, etag: str, *, status: int = 200, cache_control: str = SHORT_CACHE
+    body: bytes,
+    etag: str,
+    *,
+    status: int = 200,
+    cache_control: str = SHORT_CACHE,
+    content_type: str = JSONLD,
 ) -> Response:
-    """Serve an already serialised JSON-LD document with its ETag."""
-    return _respond(body, etag, status, JSONLD, cache_control)
+    """Serve an already serialised JSON-LD (or other JSON) document with its ETag."""
+    return _respond(body, etag, status, content_type, cache_control)
 
 
 def page_response(
@@ -79,6 +90,10 @@ def image_headers(
 
 
 JWS_TEXT = "text/plain; charset=utf-8"
+# VC-JOSE-COSE's media type for a credential secured as a JWT.
+VC_JWT = "application/vc+jwt"
+JWK = "application/jwk+json"
+JWK_SET = "application/jwk-set+json"
 
 
 def text_response(body: bytes, etag: str, content_type: str = JWS_TEXT) -> Response:

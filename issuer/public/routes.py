@@ -12,8 +12,11 @@ from issuer.extensions import db
 from issuer.models.types import utcnow
 from issuer.public import bp
 from issuer.public.responses import (
+    JWK,
+    JWK_SET,
     PRIVATE,
     REVALIDATE,
+    VC_JWT,
     body_response,
     document_response,
     image_response,
@@ -21,7 +24,7 @@ from issuer.public.responses import (
     prefers_html,
     text_response,
 )
-from issuer.services import exports, hosted, profiles, verification
+from issuer.services import credentials, exports, hosted, profiles, verification
 from issuer.services.errors import ServiceError
 from issuer.services.issuers import list_issuers
 from issuer.uploads import uploaded_image
@@ -120,12 +123,64 @@ def get_signed_assertion(assertion_id: uuid.UUID) -> Response:
     return text_response(body, hosted.etag_of(body))
 
 
+@bp.get("/public/assertions/<uuid:assertion_id>/credential")
+def get_credential(assertion_id: uuid.UUID) -> Response:
+    """The award as an OB 3.0 OpenBadgeCredential, a VC-JWT (410 once revoked)."""
+    form = credentials.credential_form(assertion_id, context.signer, context.check_credential)
+    if form.fresh:
+        db.session.commit()
+    return text_response(form.jwt.encode("ascii"), form.etag, VC_JWT)
+
+
+@bp.get("/public/assertions/<uuid:assertion_id>/credential.json")
+def get_credential_json(assertion_id: uuid.UUID) -> Response:
+    """The award's OB 3.0 credential as JSON, without its proof (410 once revoked)."""
+    form = credentials.credential_form(assertion_id, context.signer, context.check_credential)
+    if form.fresh:
+        db.session.commit()
+    return document_response(form.credential(), cache_control=REVALIDATE)
+
+
+@bp.get("/public/issuers/<uuid:issuer_id>/profile")
+def get_issuer_profile(issuer_id: uuid.UUID) -> Response:
+    """An issuer's OB 3.0 Profile: the ``issuer`` of its credentials."""
+    return document_response(credentials.profile_document(issuer_id, context.urls()))
+
+
+@bp.get("/public/issuers/<uuid:issuer_id>/status/<kid>/<int:number>")
+def get_status_list(issuer_id: uuid.UUID, kid: str, number: int) -> Response:
+    """One of an issuer's OB 3.0 status lists: a BitstringStatusListCredential as a VC-JWT."""
+    keys = context.keystore().list_keys()
+    token = credentials.status_list_jwt(issuer_id, kid, number, context.urls(), keys)
+    body = token.encode("ascii")
+    return text_response(body, hosted.etag_of(body), VC_JWT)
+
+
+@bp.get("/public/jwk/<kid>")
+def get_jwk(kid: str) -> Response:
+    """The bare public JWK of a signing key: what a VC-JWT's ``kid`` header points at."""
+    keys = context.keystore().list_keys()
+    return document_response(credentials.jwk_document(kid, context.urls(), keys), content_type=JWK)
+
+
+@bp.get("/.well-known/jwks.json")
+def get_jwks() -> Response:
+    """Every signing key as a JWK Set, old keys included so that old credentials verify."""
+    keys = context.keystore().list_keys()
+    return document_response(credentials.jwks_document(context.urls(), keys), content_type=JWK_SET)
+
+
 @bp.get("/public/assertions/<uuid:assertion_id>/image")
 def get_assertion_image(assertion_id: uuid.UUID) -> Response:
-    """The badge image baked with the award: hosted JSON, or the JWS with ``?signed=1``."""
-    signed = request.args.get("signed", "0").lower() in ("1", "true", "yes")
+    """The badge image baked with the award: hosted JSON, its JWS (``?signed=1``) or its
+    OB 3.0 VC-JWT (``?format=ob3``)."""
+    form = exports.image_form(request.args.get("format"), request.args.get("signed"))
     baked = exports.baked_image(
-        assertion_id, context.urls(), signed=signed, make_signer=context.signer
+        assertion_id,
+        context.urls(),
+        form=form,
+        make_signer=context.signer,
+        check=context.check_credential,
     )
     if baked.fresh:
         db.session.commit()

@@ -7,7 +7,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from sqlalchemy import update
 
@@ -15,7 +15,8 @@ from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Image
 from issuer.openbadges.baking import bake_png, bake_svg
 from issuer.openbadges.urls import PublicUrls
-from issuer.services.errors import GoneError, NotFoundError
+from issuer.services.credentials import CredentialCheck, credential_form
+from issuer.services.errors import GoneError, InvalidInputError, NotFoundError
 from issuer.services.hosted import AssertionRow, etag_of, hosted_assertion, load_assertion
 from issuer.services.rows import table_reader
 from issuer.services.signing import Signer
@@ -98,31 +99,58 @@ _SIGNED_COLUMNS = (
 )
 
 
+ImageForm = Literal["hosted", "signed", "ob3"]
+_FILE_SUFFIXES: dict[ImageForm, str] = {"hosted": "", "signed": "-signed", "ob3": "-ob3"}
+
+
+def image_form(format_value: str | None, signed_value: str | None) -> ImageForm:
+    """Read which award a baked image carries from ``?format=ob2|ob3`` and ``?signed=1``."""
+    fmt = (format_value or "ob2").strip().lower()
+    if fmt == "ob3":
+        return "ob3"
+    if fmt != "ob2":
+        raise InvalidInputError(
+            f"format: {format_value!r} is not a badge format; use ob2 (the default) or ob3",
+            "format",
+        )
+    signed = (signed_value or "0").strip().lower() in ("1", "true", "yes")
+    return "signed" if signed else "hosted"
+
+
 def baked_image(
     assertion_id: uuid.UUID,
     urls: PublicUrls,
     *,
-    signed: bool,
+    form: ImageForm,
     make_signer: Callable[[], Signer],
+    check: CredentialCheck,
 ) -> BakedImage:
-    """Bake the badge image with the hosted assertion JSON, or with the JWS when signed."""
+    """Bake the badge image with the hosted assertion JSON, its JWS, or its OB 3.0 VC-JWT."""
     hosted = hosted_assertion(assertion_id, urls)
     _refuse_revoked(hosted.row)
-    form = signed_form(assertion_id, make_signer) if signed else None
-    payload = form.jws if form else hosted.body.decode("ascii")
+    fresh = False
+    if form == "hosted":
+        payload = hosted.body.decode("ascii")
+    elif form == "signed":
+        signed = signed_form(assertion_id, make_signer)
+        payload, fresh = signed.jws, signed.fresh
+    else:
+        credential = credential_form(assertion_id, make_signer, check)
+        payload, fresh = credential.jwt, credential.fresh
+    version: Literal["ob2", "ob3"] = "ob3" if form == "ob3" else "ob2"
     badge = _badge(hosted.row.badge_id)
     image = _image(badge.image_id)
     if image.media_type == "image/svg+xml":
-        data = bake_svg(image.data.decode("utf-8"), payload).encode("utf-8")
+        data = bake_svg(image.data.decode("utf-8"), payload, version=version).encode("utf-8")
     else:
-        data = bake_png(image.data, payload)
+        data = bake_png(image.data, payload, version=version)
     extension = "svg" if image.media_type == "image/svg+xml" else "png"
     return BakedImage(
         data=data,
         media_type=image.media_type,
         etag=etag_of(f"{image.sha256}:{payload}".encode()),
-        filename=f"{_slug(badge.name)}{'-signed' if signed else ''}.{extension}",
-        fresh=bool(form and form.fresh),
+        filename=f"{_slug(badge.name)}{_FILE_SUFFIXES[form]}.{extension}",
+        fresh=fresh,
     )
 
 

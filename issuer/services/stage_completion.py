@@ -287,6 +287,10 @@ def award_stage_badge(
         "signed_jws": None,  # signed on first use
         "signed_kid": None,
         "hidden": False,
+        "credential_jwt": None,  # the OB 3.0 credential too
+        "credential_kid": None,
+        "status_list": None,
+        "status_index": None,
     }
     sql.new_award.run(**values)
     award = Assertion(**values)

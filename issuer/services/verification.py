@@ -9,14 +9,28 @@ from dataclasses import dataclass
 
 from issuer.models import Assertion
 from issuer.models.types import utcnow
-from issuer.openbadges import signing
-from issuer.openbadges.baking import BakingError, detect_image_type, unbake_png, unbake_svg
+from issuer.openbadges import signing, vcjwt
+from issuer.openbadges.baking import (
+    BakingError,
+    BakingVersion,
+    detect_image_type,
+    unbake_png,
+    unbake_svg,
+)
 from issuer.openbadges.urls import PublicUrls, parse_key_ref
 from issuer.services.errors import InvalidInputError, NotFoundError
 from issuer.services.hosted import get_assertion_for_page
 from issuer.services.keystore import SigningKey
 
-STATUSES = ("valid", "revoked", "expired", "bad_signature", "unknown_key", "not_a_badge")
+STATUSES = (
+    "valid",
+    "revoked",
+    "expired",
+    "bad_signature",
+    "unknown_key",
+    "not_yet_valid",
+    "not_a_badge",
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +39,7 @@ class Verification:
 
     status: str
     message: str
-    format: str | None = None  # "hosted" or "signed"
+    format: str | None = None  # "hosted", "signed" (OB 2.0 JWS) or "credential" (OB 3.0)
     assertion: Assertion | None = None
 
     @property
@@ -57,6 +71,8 @@ def verify_jws(token: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> Veri
     except signing.MalformedJWSError as error:
         raise InvalidInputError(f"jws: {error}", "jws") from None
     payload = unverified.payload
+    if _is_credential(payload):
+        return verify_credential_jwt(token, unverified, urls, keys)
     verification = payload.get("verification")
     creator = verification.get("creator") if isinstance(verification, dict) else None
     if not _is_assertion(payload) or not isinstance(creator, str):
@@ -94,13 +110,62 @@ def verify_jws(token: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> Veri
     return result
 
 
+def verify_credential_jwt(
+    token: str, unverified: signing.UnverifiedJWS, urls: PublicUrls, keys: Sequence[SigningKey]
+) -> Verification:
+    """Check an OB 3.0 VC-JWT: its key, signature, claims and validity, then the award."""
+    kid = unverified.header.get("kid")
+    key = next((k for k in keys if kid == urls.jwk(k.kid)), None)
+    if key is None:
+        return Verification(
+            "unknown_key", f"signed by a key this server does not know ({kid})", "credential"
+        )
+    window: Verification | None = None
+    try:
+        vcjwt.verify_credential(token, key.public_pem)
+    except signing.SignatureError:
+        return Verification(
+            "bad_signature",
+            "the signature does not match the key: the credential was altered or forged",
+            "credential",
+        )
+    except signing.MalformedJWSError as error:
+        raise InvalidInputError(f"jws: {error}", "jws") from None
+    except vcjwt.CredentialClaimsError as error:
+        return Verification("not_a_badge", f"not a valid OB 3.0 credential: {error}", "credential")
+    # The signature held, so the payload is ours: report the window along with the award.
+    except vcjwt.ExpiredCredentialError as error:
+        window = Verification("expired", str(error), "credential")
+    except vcjwt.PrematureCredentialError as error:
+        window = Verification("not_yet_valid", str(error), "credential")
+    credential = unverified.payload
+    assertion_id = _urn_uuid(credential.get("id"))
+    if assertion_id is None:
+        return Verification("not_a_badge", "the credential has no urn:uuid id", "credential")
+    result = _status_of(assertion_id, "credential")
+    assertion = result.assertion
+    if assertion is None:
+        return result
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer_id != urls.issuer_profile(assertion.badge.issuer_id):
+        return Verification(
+            "not_a_badge", "the credential names another issuer than the award's", "credential"
+        )
+    if window is not None and result.status != "revoked":
+        return Verification(window.status, window.message, "credential", assertion)
+    return result
+
+
 def verify_image(data: bytes, urls: PublicUrls, keys: Sequence[SigningKey]) -> Verification:
-    """Check a baked PNG or SVG: unbake it, then check what was inside."""
+    """Check a baked PNG or SVG: unbake it (OB 3.0 first, then OB 2.0), then check it."""
     kind = detect_image_type(data)
     if kind is None:
         raise InvalidInputError("image: the file is not a PNG or SVG image", "image")
     try:
-        payload = unbake_png(data) if kind == "png" else unbake_svg(data.decode("utf-8"))
+        text = data if kind == "png" else data.decode("utf-8")
+        credential = _unbake(text, "ob3")
+        payload = credential or _unbake(text, "ob2")
     except (BakingError, UnicodeDecodeError) as error:
         raise InvalidInputError(
             f"image: the {kind.upper()} file is damaged ({error})", "image"
@@ -108,6 +173,13 @@ def verify_image(data: bytes, urls: PublicUrls, keys: Sequence[SigningKey]) -> V
     if not payload:
         raise InvalidInputError("image: no badge is baked into this image", "image")
     payload = payload.strip()
+    if credential and payload.startswith("{"):
+        return Verification(
+            "not_a_badge",
+            "the image holds an OB 3.0 credential with an embedded proof; this server checks "
+            "the VC-JWT form it issues",
+            "credential",
+        )
     if payload.startswith("{"):
         try:
             document = json.loads(payload)
@@ -124,6 +196,12 @@ def verify_image(data: bytes, urls: PublicUrls, keys: Sequence[SigningKey]) -> V
     return verify_jws(payload, urls, keys)
 
 
+def _unbake(data: bytes | str, version: BakingVersion) -> str | None:
+    if isinstance(data, bytes):
+        return unbake_png(data, version=version)
+    return unbake_svg(data, version=version)
+
+
 def _status_of(assertion_id: uuid.UUID, form: str) -> Verification:
     try:
         assertion = get_assertion_for_page(assertion_id)
@@ -137,6 +215,11 @@ def _status_of(assertion_id: uuid.UUID, form: str) -> Verification:
     return Verification(
         "valid", "this badge was awarded by this issuer and is valid", form, assertion
     )
+
+
+def _is_credential(payload: dict[str, object]) -> bool:
+    kind = payload.get("type")
+    return isinstance(kind, list) and "VerifiableCredential" in kind
 
 
 def _is_assertion(payload: dict[str, object]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -34,6 +35,29 @@ NS_DECLARATION = ' xmlns:openbadges="http://openbadges.org"'
 PAYLOADS = [HOSTED_JSON, JWS, URL, "Zoë ✓"]
 BAKERY_FIXTURES = VENDOR / "ob2" / "fixtures-bakery"
 
+OB3_NS = "https://purl.imsglobal.org/ob/v3p0"
+CREDENTIAL = "{" + OB3_NS + "}credential"
+OB3_DECLARATION = f' xmlns:openbadges="{OB3_NS}"'
+OB3_FIXTURES = VENDOR / "ob3" / "fixtures-1edtech-validator"
+# An OB 3.0 credential with an embedded proof (the proof value is not a real signature).
+CREDENTIAL_JSON = json.dumps(
+    {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "https://issuer.example.org/public/credentials/9",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "https://issuer.example.org/issuer", "type": ["Profile"]},
+        "validFrom": "2024-05-01T12:00:00Z",
+        "name": "Zoë's badge ✓",
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": {"name": "a]]>b"}},
+        "proof": {"type": "DataIntegrityProof", "proofValue": "z3FXQjecWufY46"},
+    },
+    ensure_ascii=False,
+)
+OB3_PAYLOADS = [JWS, CREDENTIAL_JSON]
+
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -65,6 +89,10 @@ def is_badge_chunk(raw: bytes) -> bool:
     return chunk_type(raw) in (b"iTXt", b"tEXt") and raw[8:].startswith(b"openbadges\x00")
 
 
+def is_ob3_chunk(raw: bytes) -> bool:
+    return chunk_type(raw) == b"iTXt" and raw[8:].startswith(b"openbadgecredential\x00")
+
+
 def insert_after_ihdr(png: bytes, *chunks: bytes) -> bytes:
     return png[:33] + b"".join(chunks) + png[33:]
 
@@ -92,6 +120,10 @@ def parse(svg: str) -> Element[Any]:
 
 def assertions(root: Element[Any]) -> list[Element[Any]]:
     return list(root.iter(ASSERTION))
+
+
+def credentials(root: Element[Any]) -> list[Element[Any]]:
+    return list(root.iter(CREDENTIAL))
 
 
 def needs_vendor(path: Path) -> Path:
@@ -555,7 +587,7 @@ def test_comments_and_cdata_inside_the_root_are_skipped() -> None:
 # --- SVG: errors and unbaking ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
+NON_SVG = pytest.mark.parametrize(
     ("svg", "message"),
     [
         ("", "not well-formed"),
@@ -567,9 +599,16 @@ def test_comments_and_cdata_inside_the_root_are_skipped() -> None:
             '<!DOCTYPE svg [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><svg>&b;</svg>',
             "forbidden XML features",
         ),
+        (
+            '<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg>&x;</svg>',
+            "forbidden XML features",
+        ),
     ],
-    ids=["empty", "text", "unclosed", "html", "other-namespace", "entities"],
+    ids=["empty", "text", "unclosed", "html", "other-namespace", "entities", "external-entity"],
 )
+
+
+@NON_SVG
 def test_non_svg_raises(svg: str, message: str) -> None:
     with pytest.raises(BakingError, match=message):
         bake_svg(svg, URL)
@@ -596,10 +635,14 @@ def test_bad_svg_payload_raises(payload: str, message: str) -> None:
         bake_svg(SVG_150, payload)
 
 
-def test_conflicting_openbadges_prefix_raises() -> None:
+def test_a_conflicting_openbadges_prefix_is_bound_again_on_our_element() -> None:
     svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="urn:other"/>'
-    with pytest.raises(BakingError, match="another namespace"):
-        bake_svg(svg, URL)
+    baked = bake_svg(svg, URL)
+    assert baked == (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="urn:other">'
+        f'<openbadges:assertion xmlns:openbadges="{OB_NS}" verify="{URL}"/></svg>'
+    )
+    assert unbake_svg(baked) == URL
 
 
 def test_unbake_of_an_unbaked_svg_is_none() -> None:
@@ -642,3 +685,407 @@ def test_unbake_takes_the_first_assertion() -> None:
 )
 def test_detect_image_type(data: bytes, expected: str | None) -> None:
     assert detect_image_type(data) == expected
+
+
+# --- OB 3.0 PNG: the openbadgecredential chunk -----------------------------------------------
+
+
+@pytest.mark.parametrize("payload", [*OB3_PAYLOADS, "Zoë ✓"], ids=["jws", "json", "non-ascii"])
+def test_ob3_png_round_trip(payload: str) -> None:
+    baked = bake_png(png_bytes(), payload, version="ob3")
+    assert unbake_png(baked, version="ob3") == payload
+    assert unbake_png(baked) is None
+
+
+def test_ob3_png_chunk_layout_is_exact() -> None:
+    baked = raw_chunks(bake_png(png_bytes(), "Zoë ✓", version="ob3"))
+    assert [chunk_type(raw) for raw in baked] == [b"IHDR", b"iTXt", b"IDAT", b"IEND"]
+    data = "openbadgecredential\x00\x00\x00\x00\x00Zoë ✓".encode()
+    assert baked[1] == struct.pack(">I", len(data)) + b"iTXt" + data + struct.pack(
+        ">I", zlib.crc32(b"iTXt" + data)
+    )
+
+
+def test_ob3_png_is_spliced_byte_for_byte() -> None:
+    original = rich_png()
+    baked = bake_png(original, JWS, version="ob3")
+    assert baked == original[:33] + raw_chunks(baked)[1] + original[33:]
+    for raw in raw_chunks(baked):
+        assert struct.unpack(">I", raw[-4:])[0] == zlib.crc32(raw[4:-4]), chunk_type(raw)
+    with Image.open(io.BytesIO(baked)) as image:
+        assert isinstance(image, PngImagePlugin.PngImageFile)
+        assert image.text["openbadgecredential"] == JWS
+
+
+def test_png_can_carry_both_versions() -> None:
+    both = bake_png(bake_png(png_bytes(), HOSTED_JSON), JWS, version="ob3")
+    assert [chunk_type(raw) for raw in raw_chunks(both)] == [
+        b"IHDR",
+        b"iTXt",
+        b"iTXt",
+        b"IDAT",
+        b"IEND",
+    ]
+    assert is_ob3_chunk(raw_chunks(both)[1])
+    assert is_badge_chunk(raw_chunks(both)[2])
+    assert unbake_png(both) == HOSTED_JSON
+    assert unbake_png(both, version="ob3") == JWS
+    # The other order gives the same two chunks, the latest one first.
+    other_order = bake_png(bake_png(png_bytes(), JWS, version="ob3"), HOSTED_JSON)
+    assert sorted(raw_chunks(other_order)) == sorted(raw_chunks(both))
+
+
+def test_each_version_is_replaced_independently() -> None:
+    both = bake_png(bake_png(png_bytes(), HOSTED_JSON), JWS, version="ob3")
+    ob2_chunk = next(raw for raw in raw_chunks(both) if is_badge_chunk(raw))
+    ob3_chunk = next(raw for raw in raw_chunks(both) if is_ob3_chunk(raw))
+
+    new_ob3 = bake_png(both, CREDENTIAL_JSON, version="ob3")
+    assert [raw for raw in raw_chunks(new_ob3) if is_ob3_chunk(raw)] == [raw_chunks(new_ob3)[1]]
+    assert [raw for raw in raw_chunks(new_ob3) if is_badge_chunk(raw)] == [ob2_chunk]
+    assert unbake_png(new_ob3, version="ob3") == CREDENTIAL_JSON
+    assert unbake_png(new_ob3) == HOSTED_JSON
+
+    new_ob2 = bake_png(both, URL)
+    assert [raw for raw in raw_chunks(new_ob2) if is_badge_chunk(raw)] == [raw_chunks(new_ob2)[1]]
+    assert [raw for raw in raw_chunks(new_ob2) if is_ob3_chunk(raw)] == [ob3_chunk]
+    assert unbake_png(new_ob2) == URL
+    assert unbake_png(new_ob2, version="ob3") == JWS
+
+
+def test_ob3_baking_removes_old_credential_chunks_anywhere() -> None:
+    original = png_bytes()
+    old = itxt(b"old credential", keyword=b"openbadgecredential")
+    messy = insert_after_ihdr(original, old)
+    messy = messy[:-12] + old + messy[-12:]  # where the 1EdTech fixtures put it: before IEND
+    baked = bake_png(messy, JWS, version="ob3")
+    assert baked == bake_png(original, JWS, version="ob3")
+
+
+def test_keywords_match_only_in_full() -> None:
+    # Each keyword is compared with its NUL, so neither is a prefix match for the other.
+    ob2 = itxt(b"ob2 payload")
+    legacy = chunk(b"tEXt", b"openbadges\x00https://old.example.org/a/1")
+    similar = itxt(b"not ours", keyword=b"openbadgecredentials")
+    png = insert_after_ihdr(png_bytes(), ob2, legacy, similar)
+    baked = bake_png(png, JWS, version="ob3")
+    for kept in (ob2, legacy, similar):
+        assert kept in baked
+    assert unbake_png(baked, version="ob3") == JWS
+    assert unbake_png(baked) == "ob2 payload"
+    assert unbake_png(insert_after_ihdr(png_bytes(), similar), version="ob3") is None
+
+
+def test_ob3_unbake_of_an_ob2_only_png_is_none_and_vice_versa() -> None:
+    assert unbake_png(bake_png(png_bytes(), HOSTED_JSON), version="ob3") is None
+    assert unbake_png(bake_png(png_bytes(), JWS, version="ob3")) is None
+    assert unbake_png(png_bytes(), version="ob3") is None
+    assert unbake_png(rich_png(), version="ob3") is None
+
+
+def test_ob3_unbake_ignores_legacy_text_chunks() -> None:
+    legacy = chunk(b"tEXt", b"openbadges\x00https://old.example.org/assertions/1")
+    text_ob3 = chunk(b"tEXt", b"openbadgecredential\x00" + JWS.encode())
+    png = insert_after_ihdr(png_bytes(), legacy, text_ob3)
+    assert unbake_png(png, version="ob3") is None
+    assert unbake_png(png) == "https://old.example.org/assertions/1"
+
+
+def test_ob3_first_itxt_chunk_wins() -> None:
+    png = insert_after_ihdr(
+        png_bytes(),
+        itxt(b"first", keyword=b"openbadgecredential"),
+        itxt(b"second", keyword=b"openbadgecredential"),
+    )
+    assert unbake_png(png, version="ob3") == "first"
+
+
+def test_ob3_compressed_itxt_is_inflated() -> None:
+    compressed = itxt(
+        zlib.compress(CREDENTIAL_JSON.encode()), keyword=b"openbadgecredential", flags=b"\x01\x00"
+    )
+    assert unbake_png(insert_after_ihdr(png_bytes(), compressed), version="ob3") == (
+        CREDENTIAL_JSON
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad_chunk", "message"),
+    [
+        (
+            itxt(
+                zlib.compress(b" " * (2 << 20), 9),
+                keyword=b"openbadgecredential",
+                flags=b"\x01\x00",
+            ),
+            "compressed openbadgecredential iTXt text inflates to more than 1 MiB",
+        ),
+        (
+            itxt(b"not zlib", keyword=b"openbadgecredential", flags=b"\x01\x00"),
+            "compressed openbadgecredential iTXt text is corrupt",
+        ),
+        (
+            itxt(b"x", keyword=b"openbadgecredential", flags=b"\x02\x00"),
+            "openbadgecredential iTXt chunk has an unknown compression",
+        ),
+        (
+            chunk(b"iTXt", b"openbadgecredential\x00\x00\x00no separators"),
+            "openbadgecredential iTXt chunk is corrupt",
+        ),
+        (chunk(b"iTXt", b"openbadgecredential\x00\x00"), "openbadgecredential iTXt chunk is trunc"),
+        (
+            itxt(b"\xff\xfe", keyword=b"openbadgecredential"),
+            "openbadgecredential iTXt text is not valid UTF-8",
+        ),
+        (
+            chunk(b"iTXt", b"openbadgecredential\x00\x00\x00\x00\x00x", crc=0),
+            "openbadgecredential iTXt chunk at byte 33 has a bad CRC",
+        ),
+    ],
+    ids=["bomb", "zlib", "flag", "separators", "short", "utf-8", "crc"],
+)
+def test_broken_ob3_itxt_raises(bad_chunk: bytes, message: str) -> None:
+    png = insert_after_ihdr(png_bytes(), bad_chunk)
+    with pytest.raises(BakingError, match=message):
+        unbake_png(png, version="ob3")
+    # OB 2.0 unbaking does not look at the OB 3.0 chunk, broken or not.
+    assert unbake_png(png) is None
+
+
+def test_corrupted_ob3_payload_byte_raises() -> None:
+    baked = bytearray(bake_png(png_bytes(), JWS, version="ob3"))
+    baked[33 + 8 + 30] ^= 0x01
+    with pytest.raises(
+        BakingError, match="openbadgecredential iTXt chunk at byte 33 has a bad CRC"
+    ):
+        unbake_png(bytes(baked), version="ob3")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "not a PNG"),
+        (SVG_150.encode(), "not a PNG"),
+        (png_bytes()[:40], "truncated"),
+        (png_bytes()[:33] + struct.pack(">I", 1 << 30) + png_bytes()[37:], "past the end"),
+        (png_bytes()[:33] + b"\x00\x00\x00\x00\x00\x01\x02\x03" + png_bytes()[33:], "chunk type"),
+    ],
+    ids=["empty", "svg", "truncated", "length", "type"],
+)
+def test_invalid_png_raises_for_ob3(data: bytes, message: str) -> None:
+    with pytest.raises(BakingError, match=message):
+        bake_png(data, JWS, version="ob3")
+    with pytest.raises(BakingError, match=message):
+        unbake_png(data, version="ob3")
+
+
+def test_bad_ob3_png_payload_raises() -> None:
+    with pytest.raises(BakingError, match="payload is empty"):
+        bake_png(png_bytes(), "", version="ob3")
+
+
+def test_unknown_version_is_a_value_error_not_a_baking_error() -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: bake_png(png_bytes(), JWS, version="ob4"),  # type: ignore[arg-type]
+        lambda: unbake_png(png_bytes(), version="ob4"),  # type: ignore[arg-type]
+        lambda: bake_svg(SVG_150, JWS, version="ob4"),  # type: ignore[arg-type]
+        lambda: unbake_svg(SVG_150, version="ob4"),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="unknown Open Badges baking version 'ob4'") as info:
+            call()
+        assert not isinstance(info.value, BakingError)
+
+
+# --- OB 3.0 SVG: the openbadges:credential element -------------------------------------------
+
+
+def test_ob3_svg_jws_is_a_self_closing_verify_attribute() -> None:
+    baked = bake_svg(SVG_150, JWS, version="ob3")
+    root_tag = SVG_150[: SVG_150.index(">")] + OB3_DECLARATION + ">"
+    assert baked.startswith(f'{root_tag}<openbadges:credential verify="{JWS}"/>')
+    root = parse(baked)
+    (element,) = credentials(root)
+    assert root[0] is element
+    assert element.text is None
+    assert len(element) == 0
+    assert unbake_svg(baked, version="ob3") == JWS
+    assert unbake_svg(baked) is None
+
+
+def test_ob3_svg_json_is_cdata_without_verify() -> None:
+    baked = bake_svg(SVG_150, CREDENTIAL_JSON, version="ob3")
+    assert "<openbadges:credential><![CDATA[{" in baked
+    assert "]]></openbadges:credential>" in baked
+    (element,) = credentials(parse(baked))
+    assert "verify" not in element.attrib
+    # The credential holds "]]>", which must be split across two CDATA sections.
+    assert element.text == CREDENTIAL_JSON
+    assert unbake_svg(baked, version="ob3") == CREDENTIAL_JSON
+    assert json.loads(unbake_svg(baked, version="ob3") or "")["proof"]["type"] == (
+        "DataIntegrityProof"
+    )
+
+
+def test_ob3_svg_drawing_is_unchanged() -> None:
+    baked = bake_svg(SVG_150, JWS, version="ob3")
+    element = f'<openbadges:credential verify="{JWS}"/>'
+    assert baked.replace(element, "", 1).replace(OB3_DECLARATION, "", 1) == SVG_150
+
+
+def test_ob3_rebaking_replaces_the_element() -> None:
+    once = bake_svg(SVG_150, CREDENTIAL_JSON, version="ob3")
+    twice = bake_svg(once, JWS, version="ob3")
+    assert twice == bake_svg(SVG_150, JWS, version="ob3")
+    assert twice.count("xmlns:openbadges=") == 1
+    assert len(credentials(parse(twice))) == 1
+
+
+def test_ob3_rebaking_removes_credentials_under_any_prefix_and_depth() -> None:
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:c="{OB3_NS}">'
+        '<c:credential verify="old.old.old"/>'
+        f'<g><credential xmlns="{OB3_NS}"><![CDATA[{{"old": 1}}]]></credential>'
+        '<circle r="1"/></g><credential verify="not ours, SVG namespace"/></svg>'
+    )
+    baked = bake_svg(svg, JWS, version="ob3")
+    (element,) = credentials(parse(baked))
+    assert element.get("verify") == JWS
+    assert "old" not in baked
+    assert '<g><circle r="1"/></g><credential verify="not ours, SVG namespace"/></svg>' in baked
+
+
+def test_svg_with_an_ob2_assertion_gains_an_ob3_element_that_binds_its_own_prefix() -> None:
+    ob2 = bake_svg(SVG_150, HOSTED_JSON)
+    both = bake_svg(ob2, JWS, version="ob3")
+    # Readers look for the literal name openbadges:credential, so the prefix is kept and bound
+    # to the OB 3.0 namespace on the element itself.
+    element = f'<openbadges:credential xmlns:openbadges="{OB3_NS}" verify="{JWS}"/>'
+    root_tag = SVG_150[: SVG_150.index(">")] + NS_DECLARATION + ">"
+    assert both.startswith(f"{root_tag}{element}<openbadges:assertion ")
+    root = parse(both)
+    assert [child.tag for child in root][:2] == [CREDENTIAL, ASSERTION]
+    assert unbake_svg(both) == ASSERTION_ID
+    assert unbake_svg(both, version="ob3") == JWS
+    assert both.replace(element, "") == ob2  # the OB 2.0 element is untouched
+
+    # Re-baking either version keeps the other, once.
+    new_ob3 = bake_svg(both, CREDENTIAL_JSON, version="ob3")
+    assert len(credentials(parse(new_ob3))) == 1
+    assert unbake_svg(new_ob3, version="ob3") == CREDENTIAL_JSON
+    assert unbake_svg(new_ob3) == ASSERTION_ID
+    new_ob2 = bake_svg(both, URL)
+    assert new_ob2.count("xmlns:openbadges=") == 2  # the root's and the OB 3.0 element's
+    assert len(assertions(parse(new_ob2))) == 1
+    assert unbake_svg(new_ob2) == URL
+    assert unbake_svg(new_ob2, version="ob3") == JWS
+
+
+def test_an_ob3_prefix_already_bound_on_the_root_is_reused() -> None:
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="{OB3_NS}"><rect/></svg>'
+    baked = bake_svg(svg, JWS, version="ob3")
+    assert baked == svg.replace("<rect/>", f'<openbadges:credential verify="{JWS}"/><rect/>')
+
+
+def test_ob2_into_an_svg_baked_with_ob3_keeps_both() -> None:
+    ob3_first = bake_svg(SVG_150, JWS, version="ob3")
+    both = bake_svg(ob3_first, URL)
+    assert f'<openbadges:assertion xmlns:openbadges="{OB_NS}" verify="{URL}"/>' in both
+    assert unbake_svg(both) == URL
+    assert unbake_svg(both, version="ob3") == JWS
+
+
+def test_ob3_unbake_of_an_ob2_only_svg_is_none_and_vice_versa() -> None:
+    assert unbake_svg(bake_svg(SVG_150, JWS), version="ob3") is None
+    assert unbake_svg(SVG_150, version="ob3") is None
+    ob3_only = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="{OB3_NS}">'
+        f'<openbadges:credential verify="{JWS}"/></svg>'
+    )
+    assert unbake_svg(ob3_only) is None
+    assert unbake_svg(ob3_only, version="ob3") == JWS
+
+
+def test_ob3_unbake_takes_the_first_element_and_falls_back_to_its_text() -> None:
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:c="{OB3_NS}">'
+        '<g><c:credential verify=" "><![CDATA[\n  {"id": "first"}\n]]></c:credential></g>'
+        '<c:credential verify="second"/></svg>'
+    )
+    assert unbake_svg(svg, version="ob3") == '{"id": "first"}'
+    empty = svg.replace('<![CDATA[\n  {"id": "first"}\n]]>', "")
+    assert unbake_svg(empty, version="ob3") is None
+
+
+@NON_SVG
+def test_non_svg_raises_for_ob3(svg: str, message: str) -> None:
+    with pytest.raises(BakingError, match=message):
+        bake_svg(svg, JWS, version="ob3")
+    with pytest.raises(BakingError, match=message):
+        unbake_svg(svg, version="ob3")
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ("", "empty"),
+        (URL, "neither credential JSON nor a compact VC-JWT"),
+        ("just some words", "neither credential JSON"),
+        ("a.b", "neither credential JSON"),
+        (JWS + "\n", "neither credential JSON"),
+        ("{not json", "not valid JSON"),
+        ('{"name": "a\x01"}', "characters that XML cannot hold"),
+    ],
+    ids=["empty", "url", "words", "two-parts", "newline", "json", "control"],
+)
+def test_bad_ob3_svg_payload_raises(payload: str, message: str) -> None:
+    with pytest.raises(BakingError, match=message):
+        bake_svg(SVG_150, payload, version="ob3")
+
+
+# --- OB 3.0 vendored fixtures (1EdTech validator) --------------------------------------------
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
+
+
+@pytest.mark.parametrize("name", ["simple-jwt.png", "simple-json.png"])
+def test_vendored_1edtech_ob3_png(name: str) -> None:
+    path = needs_vendor(OB3_FIXTURES / name)
+    original = path.read_bytes()
+    text = unbake_png(original, version="ob3")
+    assert text is not None
+    credential = jwt_claims(text) if name == "simple-jwt.png" else json.loads(text)
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert credential["id"] == "http://example.com/credentials/3527"
+    assert unbake_png(original) is None
+    # The fixture has its chunk just before IEND: re-baking moves it right after IHDR.
+    rebaked = bake_png(original, JWS, version="ob3")
+    assert unbake_png(rebaked, version="ob3") == JWS
+    assert is_ob3_chunk(raw_chunks(rebaked)[1])
+    assert [raw for raw in raw_chunks(rebaked) if not is_ob3_chunk(raw)] == [
+        raw for raw in raw_chunks(original) if not is_ob3_chunk(raw)
+    ]
+
+
+@pytest.mark.parametrize("name", ["simple-jwt.svg", "simple-json.svg"])
+def test_vendored_1edtech_ob3_svg(name: str) -> None:
+    path = needs_vendor(OB3_FIXTURES / name)
+    svg = path.read_text(encoding="utf-8")
+    text = unbake_svg(svg, version="ob3")
+    assert text is not None
+    credential = jwt_claims(text) if name == "simple-jwt.svg" else json.loads(text)
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert credential["id"] == "http://example.com/credentials/3527"
+    assert unbake_svg(svg) is None
+    # The fixture binds openbadges to the OB 3.0 namespace already: reused, not redeclared.
+    rebaked = bake_svg(svg, CREDENTIAL_JSON, version="ob3")
+    assert rebaked.count("xmlns:openbadges=") == 1
+    assert rebaked.count("<openbadges:credential") == 1
+    assert unbake_svg(rebaked, version="ob3") == CREDENTIAL_JSON
+    assert parse(rebaked)[0].tag == CREDENTIAL

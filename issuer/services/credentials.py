@@ -1,0 +1,259 @@
+"""OB 3.0 forms of an award: its OpenBadgeCredential (VC-JWT), the status lists that revoke
+credentials, the issuer's OB 3.0 Profile and the public keys as JWKs.
+
+A credential is made on its first request, like the OB 2.0 signed form: it takes a status list
+entry, is checked against the credential schemas, signed with the current key and stored, so
+it never changes afterwards (key rotations included). Revoking the award sets its status bit.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
+
+from issuer.extensions import db
+from issuer.models import Assertion, BadgeClass, Issuer, StatusAllocator
+from issuer.openbadges import ob3, signing, vcjwt
+from issuer.openbadges.urls import PublicUrls
+from issuer.services.batches import insert_ignoring_duplicates
+from issuer.services.errors import GoneError, NotFoundError
+from issuer.services.hosted import etag_of
+from issuer.services.keystore import SigningKey
+from issuer.services.rows import table_reader
+from issuer.services.signing import Signer
+
+CredentialCheck = Callable[[dict[str, Any]], None]
+
+
+class _StoredRow(NamedTuple):
+    revoked: bool
+    revocation_reason: str | None
+    credential_jwt: str | None
+
+
+@dataclass(frozen=True)
+class CredentialForm:
+    """An award's VC-JWT; ``fresh`` when this call made it (the caller then commits)."""
+
+    jwt: str
+    fresh: bool = False
+
+    @property
+    def etag(self) -> str:
+        """The entity tag of the VC-JWT."""
+        return etag_of(self.jwt.encode("ascii"))
+
+    def credential(self) -> dict[str, Any]:
+        """The credential the VC-JWT carries, without its JWT claims."""
+        return vcjwt.credential_of(signing.read_unverified(self.jwt).payload)
+
+
+def credential_form(
+    assertion_id: uuid.UUID, make_signer: Callable[[], Signer], check: CredentialCheck
+) -> CredentialForm:
+    """Return an award's VC-JWT, making it now (once) if the award has none yet.
+
+    A revoked award answers GoneError; a credential failing ``check`` is never signed.
+    """
+    reader = table_reader(Assertion.__tablename__, _StoredRow._fields)
+    raw = reader.read(assertion_id)
+    if raw is None:
+        raise NotFoundError(f"no assertion with id {assertion_id}")
+    stored = _StoredRow._make(raw)
+    if stored.revoked:
+        reason = f": {stored.revocation_reason}" if stored.revocation_reason else ""
+        raise GoneError(f"this award was revoked{reason}")
+    if stored.credential_jwt:
+        return CredentialForm(stored.credential_jwt)
+    return _issue(assertion_id, make_signer(), check)
+
+
+def _issue(assertion_id: uuid.UUID, signer: Signer, check: CredentialCheck) -> CredentialForm:
+    assertion = db.session.scalars(
+        select(Assertion)
+        .where(Assertion.id == assertion_id)
+        .options(joinedload(Assertion.badge).joinedload(BadgeClass.issuer))
+    ).one()
+    list_number, index = _allocate_status_entry()
+    urls = signer.urls
+    status = ob3.StatusEntry(
+        urls.status_list(assertion.badge.issuer_id, signer.key.kid, list_number), index
+    )
+    credential = build_credential(assertion, urls, status)
+    check(credential)
+    token = vcjwt.sign_credential(credential, signer.key.private_key, urls.jwk(signer.key.kid))
+    stored = db.session.execute(
+        update(Assertion)
+        .where(Assertion.id == assertion_id, Assertion.credential_jwt.is_(None))
+        .values(
+            credential_jwt=token,
+            credential_kid=signer.key.kid,
+            status_list=list_number,
+            status_index=index,
+        )
+        .returning(Assertion.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if stored is None:  # another request made it first: theirs is the credential
+        winner = db.session.scalar(
+            select(Assertion.credential_jwt).where(Assertion.id == assertion_id)
+        )
+        assert winner is not None  # noqa: S101  (the update only skips a stored credential)
+        return CredentialForm(winner)
+    return CredentialForm(token, fresh=True)
+
+
+def build_credential(
+    assertion: Assertion, urls: PublicUrls, status: ob3.StatusEntry | None
+) -> dict[str, Any]:
+    """Build an award's OpenBadgeCredential (without proof) from its stored record."""
+    badge = assertion.badge
+    return ob3.build_credential(
+        ob3.CredentialData(
+            id=f"urn:uuid:{assertion.id}",
+            issuer=profile_data(badge.issuer, urls),
+            achievement=ob3.AchievementData(
+                id=urls.badge(badge.id),
+                name=badge.name,
+                description=badge.description,
+                image=urls.badge_image(badge.id),
+                criteria_narrative=badge.criteria_narrative,
+                criteria_url=badge.criteria_url,
+                tags=badge.tags,
+                alignment=badge.alignment,
+            ),
+            recipient_email=assertion.recipient_email,
+            salt=assertion.salt,
+            valid_from=assertion.issued_on,
+            valid_until=assertion.expires,
+            narrative=assertion.narrative,
+            evidence=assertion.evidence or (),
+            status=status,
+        )
+    )
+
+
+def profile_data(issuer: Issuer, urls: PublicUrls) -> ob3.ProfileData:
+    """The values of an issuer's OB 3.0 Profile."""
+    return ob3.ProfileData(
+        id=urls.issuer_profile(issuer.id),
+        name=issuer.name,
+        url=issuer.url,
+        email=issuer.email,
+        description=issuer.description,
+        image=urls.issuer_image(issuer.id) if issuer.image_id else None,
+    )
+
+
+def profile_document(issuer_id: uuid.UUID, urls: PublicUrls) -> dict[str, Any]:
+    """Build an issuer's OB 3.0 Profile document."""
+    issuer = db.session.get(Issuer, issuer_id)
+    if issuer is None:
+        raise NotFoundError(f"no issuer with id {issuer_id}")
+    return ob3.build_profile(profile_data(issuer, urls))
+
+
+def _allocate_status_entry() -> tuple[int, int]:
+    """Take the next status list entry: (list number, position), never handed out twice."""
+    take = (
+        update(StatusAllocator)
+        .where(StatusAllocator.id == 1)
+        .values(next_number=StatusAllocator.next_number + 1)
+        .returning(StatusAllocator.seed, StatusAllocator.next_number)
+    )
+    row = db.session.execute(take).one_or_none()
+    if row is None:
+        # The first credential ever: create the allocator with its secret (once, whoever wins).
+        db.session.execute(
+            insert_ignoring_duplicates(StatusAllocator, "id").values(
+                id=1, seed=os.urandom(32), next_number=0
+            )
+        )
+        row = db.session.execute(take).one()
+    seed, next_number = row
+    return ob3.status_position(seed, next_number - 1)
+
+
+def status_list_jwt(
+    issuer_id: uuid.UUID, kid: str, number: int, urls: PublicUrls, keys: Sequence[SigningKey]
+) -> str:
+    """Return an issuer's status list ``number`` as a VC-JWT signed by key ``kid``.
+
+    The list is signed by the key that signed the credentials pointing at it, so verifiers
+    that check the list with the credential's key keep working after a key rotation.
+    """
+    key = next((k for k in keys if k.kid == kid), None)
+    issuer = db.session.get(Issuer, issuer_id)
+    if key is None or issuer is None or not 0 <= number <= _last_list_number():
+        raise NotFoundError(f"no status list {number} of issuer {issuer_id} for key {kid}")
+    rows = db.session.execute(
+        select(Assertion.status_index, Assertion.revoked_at)
+        .join(BadgeClass, BadgeClass.id == Assertion.badge_id)
+        .where(
+            BadgeClass.issuer_id == issuer_id,
+            Assertion.status_list == number,
+            Assertion.revoked.is_(True),
+        )
+    ).all()
+    positions = tuple(sorted(index for index, _ in rows if index is not None))
+    # The list is as new as its latest revocation: the same bits always give the same JWT.
+    valid_from: datetime = max(
+        (revoked_at for _, revoked_at in rows if revoked_at), default=issuer.created_at
+    )
+    url = urls.status_list(issuer_id, kid, number)
+    cache_key = (url, positions, valid_from)
+    cached = _STATUS_LISTS.get(cache_key)
+    if cached is None:
+        document = ob3.build_status_list_credential(
+            url, urls.issuer_profile(issuer_id), valid_from, positions
+        )
+        cached = vcjwt.sign_credential(document, key.private_key, urls.jwk(key.kid))
+        _STATUS_LISTS.put(cache_key, cached)
+    return cached
+
+
+def _last_list_number() -> int:
+    handed_out = db.session.scalar(select(func.max(StatusAllocator.next_number))) or 0
+    return max(handed_out - 1, 0) // ob3.STATUS_LIST_SIZE
+
+
+class _TokenCache:
+    """Signed status lists by content: signing costs far more than checking what changed."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._tokens: dict[tuple[Any, ...], str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> str | None:
+        return self._tokens.get(key)
+
+    def put(self, key: tuple[Any, ...], token: str) -> None:
+        with self._lock:
+            if len(self._tokens) >= self.size:
+                del self._tokens[next(iter(self._tokens))]
+            self._tokens[key] = token
+
+
+_STATUS_LISTS = _TokenCache(size=256)
+
+
+def jwk_document(kid: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> dict[str, Any]:
+    """Return the bare public JWK of signing key kid (what a VC-JWT's ``kid`` URL serves)."""
+    key = next((k for k in keys if k.kid == kid), None)
+    if key is None:
+        raise NotFoundError(f"no signing key {kid}")
+    return vcjwt.public_jwk(key.public_pem, urls.jwk(key.kid))
+
+
+def jwks_document(urls: PublicUrls, keys: Sequence[SigningKey]) -> dict[str, Any]:
+    """Return the JWK Set of every signing key, old ones included (they still verify)."""
+    return {"keys": [vcjwt.public_jwk(key.public_pem, urls.jwk(key.kid)) for key in keys]}
