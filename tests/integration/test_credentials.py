@@ -432,10 +432,12 @@ def test_verify_endpoint_checks_credentials(
     assert "Mistake" in revoked["message"]
 
 
+@pytest.mark.parametrize("svg", [False, True])
 def test_verify_page_reads_an_ob3_baked_image(
-    client: FlaskClient, make_badge: Any, award: Award
+    client: FlaskClient, make_badge: Any, award: Award, svg: bool
 ) -> None:
-    made = award(make_badge(name="Gardening")["id"], "ada@example.org")["awards"][0]
+    image = {"image": data_uri(SVG_150.encode(), "image/svg+xml")} if svg else {}
+    made = award(make_badge(name="Gardening", **image)["id"], "ada@example.org")["awards"][0]
     baked = client.get(path(made["image"]) + "?format=ob3").data
     page = client.get("/verify")
     token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
@@ -443,7 +445,7 @@ def test_verify_page_reads_an_ob3_baked_image(
 
     response = client.post(
         "/verify",
-        data={"csrf_token": token, "image": (BytesIO(baked), "badge.png")},
+        data={"csrf_token": token, "image": (BytesIO(baked), "badge.svg" if svg else "badge.png")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
