@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+import threading
 import zlib
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 from urllib.parse import urlsplit
@@ -75,7 +76,6 @@ _OB2_BAKE: Final = _PNG_FORMATS["ob2"][:4]
 _OB3_BAKE: Final = _PNG_FORMATS["ob3"][:4]
 _IHDR_START: Final = b"\x00\x00\x00\x0dIHDR"  # length 13, type IHDR
 _IHDR_END: Final = len(PNG_SIGNATURE) + 12 + 13
-_COPY_LIMIT: Final = 16 * 1024
 _MAX_CHUNK_LENGTH: Final = 2**31 - 1  # PNG limit on a chunk's length field
 # A compressed iTXt is never written by a spec-following baker; cap what one may inflate to.
 _MAX_INFLATED: Final = 1 << 20
@@ -158,41 +158,66 @@ def bake_png(png: bytes, payload: str, *, version: BakingVersion = "ob2") -> byt
     # A branch on plain tuples, not a dict lookup: this call is benchmarked, the lookup cost 5%.
     if version == "ob2":
         keyword_prefix, header, crc_seed, chunk_types = _OB2_BAKE
+        layouts = _OB2_LAYOUTS
     elif version == "ob3":
         keyword_prefix, header, crc_seed, chunk_types = _OB3_BAKE
+        layouts = _OB3_LAYOUTS
     else:
         raise _version_error(version)
     text = _encode_payload(payload)
-    _check_png_start(png)
-    size = len(png)
-    # Slicing a memoryview costs more than copying a small image, but avoids copying big ones.
-    source: bytes | memoryview = png if size < _COPY_LIMIT else memoryview(png)
-    pieces = [
-        source[:_IHDR_END],
-        _UINT32.pack(len(header) + len(text)),
-        b"iTXt",
-        header,
-        text,
-        _UINT32.pack(zlib.crc32(text, crc_seed)),
-    ]
-    # The same walk as _png_chunks, inlined because bake_png must be fast: copy everything
-    # else in as few slices as possible, leaving out old badge chunks of this version only.
-    run_start = position = _IHDR_END
-    while True:
-        if position + 12 > size:
-            raise _chunk_error(png, position)
-        length, chunk_type = _LENGTH_AND_TYPE.unpack_from(png, position)
-        end = position + 12 + length
-        if end > size or length > _MAX_CHUNK_LENGTH or not chunk_type.isalpha():
-            raise _chunk_error(png, position)
-        if chunk_type in chunk_types and png.startswith(keyword_prefix, position + 8, end - 4):
-            pieces.append(source[run_start:position])
+    # Every award of a badge is baked into the same image: its layout is worked out once.
+    cacheable = len(png) <= _LAYOUT_CACHE_LIMIT
+    layout = layouts.get(png) if cacheable else None
+    if layout is None:
+        layout = _png_layout(png, keyword_prefix, chunk_types)
+        if cacheable:
+            layouts.remember(png, layout)
+    return b"".join(
+        (
+            layout[0],
+            _UINT32.pack(len(header) + len(text)),
+            b"iTXt",
+            header,
+            text,
+            _UINT32.pack(zlib.crc32(text, crc_seed)),
+            layout[1],
+        )
+    )
+
+
+class _Layouts(dict[bytes, tuple[bytes, bytes]]):
+    """PNG layouts by image, up to a number of images (badge images are few and small)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self._lock = threading.Lock()
+
+    def remember(self, png: bytes, layout: tuple[bytes, bytes]) -> None:
+        with self._lock:
+            if len(self) >= self.size:
+                del self[next(iter(self))]
+            self[png] = layout
+
+
+# Images above this are baked without the cache: hashing them as keys would cost more.
+_LAYOUT_CACHE_LIMIT: Final = 256 * 1024
+_OB2_LAYOUTS: Final = _Layouts(64)
+_OB3_LAYOUTS: Final = _Layouts(64)
+
+
+def _png_layout(
+    png: bytes, keyword_prefix: bytes, chunk_types: tuple[bytes, ...]
+) -> tuple[bytes, bytes]:
+    """Split a PNG for baking: (signature and IHDR, every later byte but old badge chunks)."""
+    kept: list[bytes] = []
+    run_start = _IHDR_END
+    for chunk_type, start, end in _png_chunks(png):
+        if chunk_type in chunk_types and png.startswith(keyword_prefix, start + 8, end - 4):
+            kept.append(png[run_start:start])
             run_start = end
-        elif chunk_type == b"IEND":
-            break
-        position = end
-    pieces.append(source[run_start:])  # includes any bytes after IEND, untouched
-    return b"".join(pieces)
+    kept.append(png[run_start:])  # includes any bytes after IEND, untouched
+    return png[:_IHDR_END], b"".join(kept)
 
 
 def unbake_png(png: bytes, *, version: BakingVersion = "ob2") -> str | None:

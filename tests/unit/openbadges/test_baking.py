@@ -196,6 +196,24 @@ def test_baked_png_decodes_to_identical_pixels() -> None:
         assert after.text["openbadges"] == HOSTED_JSON
 
 
+def test_the_same_image_baked_again_gives_each_payload_its_own_png() -> None:
+    png = png_bytes()
+    first, second = bake_png(png, URL), bake_png(png, JWS)
+    assert (unbake_png(first), unbake_png(second)) == (URL, JWS)
+    assert bake_png(bytes(png), URL) == first  # an equal image from elsewhere
+    assert bake_png(png, JWS, version="ob3") != second
+
+
+def test_images_beyond_the_layout_cache_bake_the_same() -> None:
+    # 70 images (more than the cache keeps) and one over its size limit.
+    images = [png_bytes(color=f"#{n:06x}") for n in range(70)]
+    images.append(insert_after_ihdr(png_bytes(), chunk(b"teXt", b"x" * 300_000)))
+    for png in images + images[:3]:
+        baked = bake_png(png, URL)
+        assert unbake_png(baked) == URL
+        assert [c for c in raw_chunks(baked) if not is_badge_chunk(c)] == raw_chunks(png)
+
+
 def test_baking_twice_leaves_one_chunk_with_the_second_payload() -> None:
     baked = bake_png(bake_png(png_bytes(), HOSTED_JSON), JWS)
     badge_chunks = [raw for raw in raw_chunks(baked) if is_badge_chunk(raw)]

@@ -1,0 +1,72 @@
+"""A learner takes an award away as Open Badges 3.0 and a verifier checks it in the browser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import LiveServer
+from tests.support import ApiClient, data_uri, make_token, png_bytes
+
+
+def make_award(live: LiveServer) -> dict[str, Any]:
+    """An issuer, a badge and an award, made through the admin API."""
+    api = ApiClient(live.app.test_client(), make_token(live.app, "admin@example.org", admin=True))
+    issuer = (
+        api.post(
+            "/issuers",
+            {
+                "name": "Example Academy",
+                "url": "https://academy.example.org",
+                "email": "b@a.example",
+            },
+        ).json
+        or {}
+    )
+    badge = (
+        api.post(
+            "/badges",
+            {
+                "issuer": issuer["id"],
+                "name": "Explorer",
+                "description": "Explored.",
+                "image": data_uri(png_bytes()),
+                "criteria": {"narrative": "Explore."},
+            },
+        ).json
+        or {}
+    )
+    made = api.post(f"/badges/{badge['id']}/awards", {"recipients": ["lea@example.org"]})
+    assert made.status_code == 201, made.json
+    return dict((made.json or {})["awards"][0])
+
+
+def test_learner_exports_ob3_and_a_verifier_checks_it(
+    live: LiveServer, new_page: Callable[[], Any]
+) -> None:
+    award = make_award(live)
+    page = new_page()
+    page.goto(award["openBadgeId"])
+    with page.expect_download() as image_download:
+        page.get_by_role("link", name="Download Open Badges 3.0 image").click()
+    image = image_download.value
+    assert image.suggested_filename == "explorer-ob3.png"
+    image_path = image.path()
+    with page.expect_download() as credential_download:
+        page.get_by_role("link", name="Download Open Badges 3.0 credential (VC-JWT)").click()
+    token = Path(credential_download.value.path()).read_text(encoding="ascii")
+    assert token.count(".") == 2
+
+    page.goto(f"{live.url}/verify")
+    page.get_by_label("Badge image (PNG or SVG)").set_input_files(str(image_path))
+    page.get_by_role("button", name="Verify").click()
+    result = page.locator("section.result")
+    assert result.get_by_text("Valid", exact=True).is_visible()
+    assert result.get_by_text("Open Badges 3.0 credential (VC-JWT)").is_visible()
+    assert result.get_by_role("link", name="Explorer").is_visible()
+
+    page.goto(f"{live.url}/verify")
+    page.get_by_label("Signed badge (OB 2.0 JWS or OB 3.0 VC-JWT)").fill(token[:-3] + "AAA")
+    page.get_by_role("button", name="Verify").click()
+    assert page.locator("section.result").get_by_text("Bad signature").is_visible()
