@@ -80,6 +80,26 @@ class ApiClient:
         return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers, **kwargs)
 
 
+def issuer_and_badge(api: ApiClient, png_uri: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create an issuer and a badge through the API of an app of the test's own."""
+    issuer = api.post("/issuers", {"name": "I", "url": "https://i.example", "email": "i@i.example"})
+    body = {
+        "issuer": (issuer.json or {})["id"],
+        "name": "B",
+        "description": "D",
+        "image": png_uri,
+        "criteria": {"narrative": "n"},
+    }
+    return issuer.json or {}, api.post("/badges", body).json or {}
+
+
+def award_one(api: ApiClient, badge_id: str, recipient: str) -> dict[str, Any]:
+    """Award a badge to one recipient through the API; return the award."""
+    response = api.post(f"/badges/{badge_id}/awards", {"recipients": [recipient]})
+    assert response.status_code == 201, response.json
+    return dict((response.json or {})["awards"][0])
+
+
 def make_token(app: Flask, email: str, *, admin: bool) -> str:
     """Create a user with an API token through the CLI, as an operator would."""
     runner = app.test_cli_runner()

@@ -7,39 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import LiveServer
-from tests.support import ApiClient, data_uri, make_token, png_bytes
+from tests.support import ApiClient, award_one, data_uri, issuer_and_badge, make_token, png_bytes
 
 
 def make_award(live: LiveServer) -> dict[str, Any]:
-    """An issuer, a badge and an award, made through the admin API."""
+    """An issuer, a badge called Explorer and an award, made through the admin API."""
     api = ApiClient(live.app.test_client(), make_token(live.app, "admin@example.org", admin=True))
-    issuer = (
-        api.post(
-            "/issuers",
-            {
-                "name": "Example Academy",
-                "url": "https://academy.example.org",
-                "email": "b@a.example",
-            },
-        ).json
-        or {}
-    )
-    badge = (
-        api.post(
-            "/badges",
-            {
-                "issuer": issuer["id"],
-                "name": "Explorer",
-                "description": "Explored.",
-                "image": data_uri(png_bytes()),
-                "criteria": {"narrative": "Explore."},
-            },
-        ).json
-        or {}
-    )
-    made = api.post(f"/badges/{badge['id']}/awards", {"recipients": ["lea@example.org"]})
-    assert made.status_code == 201, made.json
-    return dict((made.json or {})["awards"][0])
+    badge = issuer_and_badge(api, data_uri(png_bytes()))[1]
+    api.patch(f"/badges/{badge['id']}", {"name": "Explorer"})
+    return award_one(api, badge["id"], "lea@example.org")
 
 
 def test_learner_exports_ob3_and_a_verifier_checks_it(

@@ -27,7 +27,15 @@ from issuer.openbadges.keys import generate_private_key_pem
 from issuer.openbadges.schemas import DocumentSchemaError
 from issuer.services.keystore import MemoryKeyStore
 from tests.conftest import LiveServer
-from tests.support import BASE_URL, SVG_150, ApiClient, data_uri, make_token
+from tests.support import (
+    BASE_URL,
+    SVG_150,
+    ApiClient,
+    award_one,
+    data_uri,
+    issuer_and_badge,
+    make_token,
+)
 
 Award = Callable[..., dict[str, Any]]
 
@@ -289,31 +297,11 @@ def test_rotation_keeps_old_credentials_verifiable(
     app = make_app(store)
     client = app.test_client()
     api = ApiClient(client, make_token(app, "admin@example.org", admin=True))
-    issuer = (
-        api.post("/issuers", {"name": "U", "url": "https://u.example", "email": "b@u.example"}).json
-        or {}
-    )["id"]
-    badge = (
-        api.post(
-            "/badges",
-            {
-                "issuer": issuer,
-                "name": "B",
-                "description": "D",
-                "image": png_uri,
-                "criteria": {"narrative": "N"},
-            },
-        ).json
-        or {}
-    )["id"]
-    old = (api.post(f"/badges/{badge}/awards", {"recipients": ["a@example.org"]}).json or {})[
-        "awards"
-    ][0]
+    badge = issuer_and_badge(api, png_uri)[1]["id"]
+    old = award_one(api, badge, "a@example.org")
     old_token = client.get(path(old["credential"])).get_data(as_text=True)
     store.add_key(generate_private_key_pem())
-    new = (api.post(f"/badges/{badge}/awards", {"recipients": ["b@example.org"]}).json or {})[
-        "awards"
-    ][0]
+    new = award_one(api, badge, "b@example.org")
     new_token = client.get(path(new["credential"])).get_data(as_text=True)
     old_kid = signing.read_unverified(old_token).header["kid"]
     assert old_kid.endswith(first_key.kid)
@@ -347,26 +335,7 @@ def test_a_credential_failing_a_schema_is_never_served(
     app = make_app(keystore, OB3_SCHEMA=str(refuse_all))
     client = app.test_client()
     api = ApiClient(client, make_token(app, "admin@example.org", admin=True))
-    issuer = (
-        api.post("/issuers", {"name": "U", "url": "https://u.example", "email": "b@u.example"}).json
-        or {}
-    )["id"]
-    badge = (
-        api.post(
-            "/badges",
-            {
-                "issuer": issuer,
-                "name": "B",
-                "description": "D",
-                "image": png_uri,
-                "criteria": {"narrative": "N"},
-            },
-        ).json
-        or {}
-    )["id"]
-    made = (api.post(f"/badges/{badge}/awards", {"recipients": ["a@example.org"]}).json or {})[
-        "awards"
-    ][0]
+    made = award_one(api, issuer_and_badge(api, png_uri)[1]["id"], "a@example.org")
     with caplog.at_level(logging.ERROR):
         response = client.get(path(made["credential"]))
     assert response.status_code == 500

@@ -13,7 +13,7 @@ from issuer.models import Assertion
 from issuer.openbadges import signing
 from issuer.openbadges.keys import generate_private_key_pem
 from issuer.services.keystore import MemoryKeyStore
-from tests.support import BASE_URL, ApiClient, make_token
+from tests.support import BASE_URL, ApiClient, issuer_and_badge, make_token
 
 
 def path(url: str) -> str:
@@ -128,19 +128,6 @@ def test_revocation_list(client: FlaskClient, api: ApiClient, make_badge: Any, a
 def test_unknown_issuer_has_no_revocation_list(client: FlaskClient) -> None:
     response = client.get("/public/issuers/00000000-0000-4000-8000-000000000000/revocations")
     assert response.status_code == 404
-
-
-def issuer_and_badge(api: ApiClient, png_uri: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Create an issuer and a badge through the API of an app of the test's own."""
-    issuer = api.post("/issuers", {"name": "I", "url": "https://i.example", "email": "i@i.example"})
-    body = {
-        "issuer": (issuer.json or {})["id"],
-        "name": "B",
-        "description": "D",
-        "image": png_uri,
-        "criteria": {"narrative": "n"},
-    }
-    return issuer.json or {}, api.post("/badges", body).json or {}
 
 
 def test_rotation_keeps_old_signatures_verifiable(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +16,27 @@ from werkzeug.serving import make_server
 
 from issuer.openbadges.keys import generate_private_key_pem
 from issuer.services.keystore import MemoryKeyStore
-from tests.support import ApiClient, data_uri, make_token, png_bytes
+from tests.support import ORACLES, ApiClient, data_uri, make_token, png_bytes
+
+
+def require_oracle(tool: Path) -> None:
+    """Skip (fail under CI) when an oracle of ../shared/oracles is missing."""
+    if not tool.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Open Badges oracles, but {tool} is missing")
+        pytest.skip(f"the Open Badges oracles are not here ({ORACLES} is absent)")
+
+
+def run_checker(tool: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    """Run check-ob2 or check-ob3; return its exit status and JSON report."""
+    done = subprocess.run(
+        [str(tool), *args], capture_output=True, text=True, timeout=300, check=False
+    )
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"{tool.name} printed no JSON (exit {done.returncode}): {done.stderr[-2000:]}")
+    return done.returncode, report
 
 
 @pytest.fixture

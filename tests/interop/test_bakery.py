@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from issuer.openbadges.baking import bake_png, bake_svg, unbake_png, unbake_svg
+from tests.interop.conftest import require_oracle
 from tests.support import ASSERTION_ID, HOSTED_JSON, JWS, ORACLES, SVG_150, URL, png_bytes
 
 pytestmark = pytest.mark.interop
@@ -45,10 +46,7 @@ OB3_PAYLOADS = pytest.mark.parametrize("payload", [JWS, CREDENTIAL_JSON], ids=["
 
 @pytest.fixture(scope="module", autouse=True)
 def _oracles_present() -> None:
-    if not BAKERY.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run openbadges-bakery, but {BAKERY} is missing")
-        pytest.skip(f"the Open Badges oracles are not here ({ORACLES} is absent)")
+    require_oracle(BAKERY)
 
 
 def bakery(*args: str | Path, expect: int = 0) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from flask import Flask
 from issuer.openbadges.baking import bake_png
 from issuer.openbadges.signing import read_unverified
 from issuer.services.keystore import MemoryKeyStore
+from tests.interop.conftest import require_oracle, run_checker
 from tests.support import ORACLES, SVG_150, ApiClient, data_uri, png_bytes
 
 pytestmark = pytest.mark.interop
@@ -25,22 +24,12 @@ CHECK_OB2 = ORACLES / "check-ob2"
 
 @pytest.fixture(scope="module", autouse=True)
 def _oracles_present() -> None:
-    if not CHECK_OB2.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the Open Badges validator, but {CHECK_OB2} is missing")
-        pytest.skip(f"the Open Badges validators are not here ({ORACLES} is absent)")
+    require_oracle(CHECK_OB2)
 
 
 def check_ob2(*args: str) -> tuple[int, dict[str, Any]]:
-    """Run the validator; return its exit status and JSON report."""
-    done = subprocess.run(
-        [str(CHECK_OB2), *args], capture_output=True, text=True, timeout=300, check=False
-    )
-    try:
-        report = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(f"check-ob2 printed no JSON (exit {done.returncode}): {done.stderr[-2000:]}")
-    return done.returncode, report
+    """Run the checker; return its exit status and JSON report."""
+    return run_checker(CHECK_OB2, *args)
 
 
 def messages(report: dict[str, Any]) -> list[str]:
