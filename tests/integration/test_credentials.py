@@ -29,12 +29,14 @@ from issuer.services.keystore import MemoryKeyStore
 from tests.conftest import LiveServer
 from tests.support import (
     BASE_URL,
+    OFFICIAL_CREDENTIAL_SCHEMA,
     SVG_150,
     ApiClient,
     award_one,
     data_uri,
     issuer_and_badge,
     make_token,
+    needs_vendor,
 )
 
 Award = Callable[..., dict[str, Any]]
@@ -76,6 +78,11 @@ def status_bit(client: FlaskClient, credential: dict[str, Any]) -> bool:
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     bits = ob3.decode_status_list(listed["credentialSubject"]["encodedList"])
     return ob3.is_position_set(bits, int(entry["statusListIndex"]))
+
+
+def test_the_tests_check_credentials_against_the_official_schema(app: Flask) -> None:
+    needs_vendor(OFFICIAL_CREDENTIAL_SCHEMA)
+    assert app.config["OB3_SCHEMA"] == str(OFFICIAL_CREDENTIAL_SCHEMA)
 
 
 def test_every_award_has_a_credential(client: FlaskClient, make_badge: Any, award: Award) -> None:

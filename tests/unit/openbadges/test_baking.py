@@ -6,11 +6,9 @@ import base64
 import hashlib
 import io
 import json
-import os
 import struct
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -26,7 +24,16 @@ from issuer.openbadges.baking import (
     unbake_png,
     unbake_svg,
 )
-from tests.support import ASSERTION_ID, HOSTED_JSON, JWS, SVG_150, URL, VENDOR, png_bytes
+from tests.support import (
+    ASSERTION_ID,
+    HOSTED_JSON,
+    JWS,
+    SVG_150,
+    URL,
+    VENDOR,
+    needs_vendor,
+    png_bytes,
+)
 
 OB_NS = "http://openbadges.org"
 ASSERTION = "{" + OB_NS + "}assertion"
@@ -124,15 +131,6 @@ def assertions(root: Element[Any]) -> list[Element[Any]]:
 
 def credentials(root: Element[Any]) -> list[Element[Any]]:
     return list(root.iter(CREDENTIAL))
-
-
-def needs_vendor(path: Path) -> Path:
-    """A vendored fixture: skip without ../shared, but fail in CI."""
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have the vendored baking fixtures, but {path} is missing")
-        pytest.skip(f"the vendored baking fixtures are not here ({path} is absent)")
-    return path
 
 
 # --- PNG: round trips and layout -------------------------------------------------------------
