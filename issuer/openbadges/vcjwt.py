@@ -131,6 +131,9 @@ def public_jwk(public_pem: str, kid: str) -> dict[str, Any]:
     if not isinstance(key, RSAPublicKey):
         raise ValueError("only RSA signing keys are supported")
     jwk: dict[str, Any] = RSAAlgorithm.to_jwk(key, as_dict=True)
+    # RFC 7517 section 4.3: "use" and "key_ops" should not appear together; "use" is the one
+    # JWKS consumers look at.
+    jwk.pop("key_ops", None)
     return {**jwk, "kid": kid, "use": "sig", "alg": ALGORITHM}
 
 

@@ -149,6 +149,8 @@ def test_public_jwk_verifies_the_credential() -> None:
     assert jwk["kty"] == "RSA"
     assert jwk["kid"] == KID
     assert jwk["alg"] == "RS256"
+    assert jwk["use"] == "sig"
+    assert "key_ops" not in jwk  # RFC 7517: not together with "use"
     assert not {"d", "p", "q", "dp", "dq", "qi"} & set(jwk)  # never the private parts
     key = jwt.PyJWK(jwk).key
     jwt.decode(sign(), key, algorithms=["RS256"], options={"verify_exp": False})
