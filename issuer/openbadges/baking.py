@@ -19,10 +19,10 @@ Plain values only: no Flask, no database.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import struct
-import threading
 import zlib
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 from urllib.parse import urlsplit
@@ -158,20 +158,15 @@ def bake_png(png: bytes, payload: str, *, version: BakingVersion = "ob2") -> byt
     # A branch on plain tuples, not a dict lookup: this call is benchmarked, the lookup cost 5%.
     if version == "ob2":
         keyword_prefix, header, crc_seed, chunk_types = _OB2_BAKE
-        layouts = _OB2_LAYOUTS
     elif version == "ob3":
         keyword_prefix, header, crc_seed, chunk_types = _OB3_BAKE
-        layouts = _OB3_LAYOUTS
     else:
         raise _version_error(version)
     text = _encode_payload(payload)
     # Every award of a badge is baked into the same image: its layout is worked out once.
-    cacheable = len(png) <= _LAYOUT_CACHE_LIMIT
-    layout = layouts.get(png) if cacheable else None
-    if layout is None:
-        layout = _png_layout(png, keyword_prefix, chunk_types)
-        if cacheable:
-            layouts.remember(png, layout)
+    # Big images are not kept (nor hashed as keys).
+    split = _cached_png_layout if len(png) <= _LAYOUT_CACHE_LIMIT else _png_layout
+    layout = split(png, keyword_prefix, chunk_types)
     return b"".join(
         (
             layout[0],
@@ -185,25 +180,7 @@ def bake_png(png: bytes, payload: str, *, version: BakingVersion = "ob2") -> byt
     )
 
 
-class _Layouts(dict[bytes, tuple[bytes, bytes]]):
-    """PNG layouts by image, up to a number of images (badge images are few and small)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-        self._lock = threading.Lock()
-
-    def remember(self, png: bytes, layout: tuple[bytes, bytes]) -> None:
-        with self._lock:
-            if len(self) >= self.size:
-                del self[next(iter(self))]
-            self[png] = layout
-
-
-# Images above this are baked without the cache: hashing them as keys would cost more.
 _LAYOUT_CACHE_LIMIT: Final = 256 * 1024
-_OB2_LAYOUTS: Final = _Layouts(64)
-_OB3_LAYOUTS: Final = _Layouts(64)
 
 
 def _png_layout(
@@ -218,6 +195,10 @@ def _png_layout(
             run_start = end
     kept.append(png[run_start:])  # includes any bytes after IEND, untouched
     return png[:_IHDR_END], b"".join(kept)
+
+
+# Badge images are few and small: 64 of at most 256 KiB, with their layouts, is 32 MiB at most.
+_cached_png_layout: Final = functools.lru_cache(maxsize=64)(_png_layout)
 
 
 def unbake_png(png: bytes, *, version: BakingVersion = "ob2") -> str | None:
