@@ -42,7 +42,7 @@ class PrematureCredentialError(ValueError):
 def claims_of(credential: dict[str, Any]) -> dict[str, Any]:
     """Return the JWT payload for a credential: the credential plus its registered claims."""
     payload = dict(credential)
-    payload["iss"] = _issuer_id(credential)
+    payload["iss"] = issuer_id(credential)
     payload["jti"] = credential["id"]
     payload["nbf"] = _timestamp(credential["validFrom"])
     if "validUntil" in credential:
@@ -107,14 +107,12 @@ def check_claims(payload: dict[str, Any]) -> None:
 
 def check_validity(payload: dict[str, Any], now: datetime) -> None:
     """Refuse a credential outside its validity window (with a minute of leeway)."""
+    # check_claims has made nbf and exp, where present, equal to validFrom and validUntil.
     moment = now.timestamp()
-    ends = payload.get("exp") or (
-        _timestamp(payload["validUntil"]) if "validUntil" in payload else None
-    )
-    if ends is not None and ends + LEEWAY_SECONDS < moment:
-        raise ExpiredCredentialError(f"the credential expired on {payload.get('validUntil')}")
-    starts = payload.get("nbf") or _timestamp(payload["validFrom"])
-    if starts - LEEWAY_SECONDS > moment:
+    ends = payload.get("validUntil")
+    if ends is not None and _timestamp(ends) + LEEWAY_SECONDS < moment:
+        raise ExpiredCredentialError(f"the credential expired on {ends}")
+    if _timestamp(payload["validFrom"]) - LEEWAY_SECONDS > moment:
         raise PrematureCredentialError(
             f"the credential is not valid before {payload.get('validFrom')}"
         )
@@ -137,7 +135,8 @@ def public_jwk(public_pem: str, kid: str) -> dict[str, Any]:
     return {**jwk, "kid": kid, "use": "sig", "alg": ALGORITHM}
 
 
-def _issuer_id(credential: dict[str, Any]) -> str:
+def issuer_id(credential: dict[str, Any]) -> str:
+    """Return a credential's issuer id (its ``issuer`` is a Profile or a bare URL)."""
     issuer = credential["issuer"]
     value = issuer.get("id") if isinstance(issuer, dict) else issuer
     if not isinstance(value, str):

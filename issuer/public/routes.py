@@ -126,19 +126,22 @@ def get_signed_assertion(assertion_id: uuid.UUID) -> Response:
 @bp.get("/public/assertions/<uuid:assertion_id>/credential")
 def get_credential(assertion_id: uuid.UUID) -> Response:
     """The award as an OB 3.0 OpenBadgeCredential, a VC-JWT (410 once revoked)."""
-    form = credentials.credential_form(assertion_id, context.signer, context.check_credential)
-    if form.fresh:
-        db.session.commit()
+    form = _credential_form(assertion_id)
     return text_response(form.jwt.encode("ascii"), form.etag, VC_JWT)
 
 
 @bp.get("/public/assertions/<uuid:assertion_id>/credential.json")
 def get_credential_json(assertion_id: uuid.UUID) -> Response:
     """The award's OB 3.0 credential as JSON, without its proof (410 once revoked)."""
+    form = _credential_form(assertion_id)
+    return document_response(form.credential(), cache_control=REVALIDATE)
+
+
+def _credential_form(assertion_id: uuid.UUID) -> credentials.CredentialForm:
     form = credentials.credential_form(assertion_id, context.signer, context.check_credential)
     if form.fresh:
         db.session.commit()
-    return document_response(form.credential(), cache_control=REVALIDATE)
+    return form
 
 
 @bp.get("/public/issuers/<uuid:issuer_id>/profile")

@@ -8,13 +8,13 @@ it never changes afterwards (key rotations included). Revoking the award sets it
 
 from __future__ import annotations
 
+import functools
 import os
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -24,19 +24,12 @@ from issuer.models import Assertion, BadgeClass, Issuer, StatusAllocator
 from issuer.openbadges import ob3, signing, vcjwt
 from issuer.openbadges.urls import PublicUrls
 from issuer.services.batches import insert_ignoring_duplicates
-from issuer.services.errors import GoneError, NotFoundError
-from issuer.services.hosted import etag_of
+from issuer.services.errors import NotFoundError
+from issuer.services.hosted import AssertionRow, etag_of, load_assertion, refuse_revoked
 from issuer.services.keystore import SigningKey
-from issuer.services.rows import table_reader
 from issuer.services.signing import Signer
 
 CredentialCheck = Callable[[dict[str, Any]], None]
-
-
-class _StoredRow(NamedTuple):
-    revoked: bool
-    revocation_reason: str | None
-    credential_jwt: str | None
 
 
 @dataclass(frozen=True)
@@ -57,22 +50,20 @@ class CredentialForm:
 
 
 def credential_form(
-    assertion_id: uuid.UUID, make_signer: Callable[[], Signer], check: CredentialCheck
+    assertion_id: uuid.UUID,
+    make_signer: Callable[[], Signer],
+    check: CredentialCheck,
+    row: AssertionRow | None = None,
 ) -> CredentialForm:
     """Return an award's VC-JWT, making it now (once) if the award has none yet.
 
     A revoked award answers GoneError; a credential failing ``check`` is never signed.
+    ``row`` is the award's row when the caller has just read it.
     """
-    reader = table_reader(Assertion.__tablename__, _StoredRow._fields)
-    raw = reader.read(assertion_id)
-    if raw is None:
-        raise NotFoundError(f"no assertion with id {assertion_id}")
-    stored = _StoredRow._make(raw)
-    if stored.revoked:
-        reason = f": {stored.revocation_reason}" if stored.revocation_reason else ""
-        raise GoneError(f"this award was revoked{reason}")
-    if stored.credential_jwt:
-        return CredentialForm(stored.credential_jwt)
+    row = row or load_assertion(assertion_id)[1]
+    refuse_revoked(row)
+    if row.credential_jwt:
+        return CredentialForm(row.credential_jwt)
     return _issue(assertion_id, make_signer(), check)
 
 
@@ -208,16 +199,14 @@ def status_list_jwt(
     valid_from: datetime = max(
         (revoked_at for _, revoked_at in rows if revoked_at), default=issuer.created_at
     )
-    url = urls.status_list(issuer_id, kid, number)
-    cache_key = (url, positions, valid_from)
-    cached = _STATUS_LISTS.get(cache_key)
-    if cached is None:
-        document = ob3.build_status_list_credential(
-            url, urls.issuer_profile(issuer_id), valid_from, positions
-        )
-        cached = vcjwt.sign_credential(document, key.private_key, urls.jwk(key.kid))
-        _STATUS_LISTS.put(cache_key, cached)
-    return cached
+    return _signed_status_list(
+        urls.status_list(issuer_id, kid, number),
+        urls.issuer_profile(issuer_id),
+        valid_from,
+        positions,
+        key,
+        urls.jwk(key.kid),
+    )
 
 
 def _last_list_number() -> int:
@@ -225,25 +214,18 @@ def _last_list_number() -> int:
     return max(handed_out - 1, 0) // ob3.STATUS_LIST_SIZE
 
 
-class _TokenCache:
-    """Signed status lists by content: signing costs far more than checking what changed."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._tokens: dict[tuple[Any, ...], str] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> str | None:
-        return self._tokens.get(key)
-
-    def put(self, key: tuple[Any, ...], token: str) -> None:
-        with self._lock:
-            if len(self._tokens) >= self.size:
-                del self._tokens[next(iter(self._tokens))]
-            self._tokens[key] = token
-
-
-_STATUS_LISTS = _TokenCache(size=256)
+# Signing costs far more than reading which bits are set: a list is signed once per content.
+@functools.lru_cache(maxsize=256)
+def _signed_status_list(
+    url: str,
+    issuer_profile: str,
+    valid_from: datetime,
+    positions: tuple[int, ...],
+    key: SigningKey,
+    kid_url: str,
+) -> str:
+    document = ob3.build_status_list_credential(url, issuer_profile, valid_from, positions)
+    return vcjwt.sign_credential(document, key.private_key, kid_url)
 
 
 def jwk_document(kid: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> dict[str, Any]:

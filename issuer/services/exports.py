@@ -16,8 +16,14 @@ from issuer.models import Assertion, BadgeClass, Image
 from issuer.openbadges.baking import bake_png, bake_svg
 from issuer.openbadges.urls import PublicUrls
 from issuer.services.credentials import CredentialCheck, credential_form
-from issuer.services.errors import GoneError, InvalidInputError, NotFoundError
-from issuer.services.hosted import AssertionRow, etag_of, hosted_assertion, load_assertion
+from issuer.services.errors import InvalidInputError, NotFoundError
+from issuer.services.hosted import (
+    AssertionRow,
+    etag_of,
+    hosted_assertion,
+    load_assertion,
+    refuse_revoked,
+)
 from issuer.services.rows import table_reader
 from issuer.services.signing import Signer
 
@@ -53,10 +59,15 @@ class BakedImage:
     fresh: bool = False
 
 
-def signed_form(assertion_id: uuid.UUID, make_signer: Callable[[], Signer]) -> SignedForm:
-    """Return an award's JWS, signing it now (once, with the current key) if it has none yet."""
-    _, row = load_assertion(assertion_id)
-    _refuse_revoked(row)
+def signed_form(
+    assertion_id: uuid.UUID, make_signer: Callable[[], Signer], row: AssertionRow | None = None
+) -> SignedForm:
+    """Return an award's JWS, signing it now (once, with the current key) if it has none yet.
+
+    ``row`` is the award's row when the caller has just read it.
+    """
+    row = row or load_assertion(assertion_id)[1]
+    refuse_revoked(row)
     if row.signed_jws:
         return SignedForm(row.signed_jws)
     # Awards made before signing existed are signed on their first request.
@@ -127,15 +138,15 @@ def baked_image(
 ) -> BakedImage:
     """Bake the badge image with the hosted assertion JSON, its JWS, or its OB 3.0 VC-JWT."""
     hosted = hosted_assertion(assertion_id, urls)
-    _refuse_revoked(hosted.row)
+    refuse_revoked(hosted.row)
     fresh = False
     if form == "hosted":
         payload = hosted.body.decode("ascii")
     elif form == "signed":
-        signed = signed_form(assertion_id, make_signer)
+        signed = signed_form(assertion_id, make_signer, hosted.row)
         payload, fresh = signed.jws, signed.fresh
     else:
-        credential = credential_form(assertion_id, make_signer, check)
+        credential = credential_form(assertion_id, make_signer, check, hosted.row)
         payload, fresh = credential.jwt, credential.fresh
     version: Literal["ob2", "ob3"] = "ob3" if form == "ob3" else "ob2"
     badge = _badge(hosted.row.badge_id)
@@ -152,12 +163,6 @@ def baked_image(
         filename=f"{_slug(badge.name)}{_FILE_SUFFIXES[form]}.{extension}",
         fresh=fresh,
     )
-
-
-def _refuse_revoked(row: AssertionRow) -> None:
-    if row.revoked:
-        reason = f": {row.revocation_reason}" if row.revocation_reason else ""
-        raise GoneError(f"this award was revoked{reason}")
 
 
 def _badge(badge_id: uuid.UUID) -> _BadgeRow:

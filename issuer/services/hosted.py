@@ -16,7 +16,7 @@ from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Image, Issuer
 from issuer.openbadges import ob2
 from issuer.openbadges.urls import PublicUrls, parse_key_ref
-from issuer.services.errors import NotFoundError
+from issuer.services.errors import GoneError, NotFoundError
 from issuer.services.keystore import SigningKey
 from issuer.services.rows import table_reader
 
@@ -35,6 +35,7 @@ class AssertionRow(NamedTuple):
     revocation_reason: str | None
     signed_jws: str | None
     signed_kid: str | None
+    credential_jwt: str | None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,13 @@ def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AssertionR
     if raw is None:
         raise NotFoundError(f"no assertion with id {assertion_id}")
     return raw, AssertionRow._make(reader.convert(raw))
+
+
+def refuse_revoked(row: AssertionRow) -> None:
+    """Raise GoneError, with the reason, for a revoked award: its exports are withdrawn."""
+    if row.revoked:
+        reason = f": {row.revocation_reason}" if row.revocation_reason else ""
+        raise GoneError(f"this award was revoked{reason}")
 
 
 def profile_document(

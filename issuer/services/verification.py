@@ -120,7 +120,8 @@ def verify_credential_jwt(
         return Verification(
             "unknown_key", f"signed by a key this server does not know ({kid})", "credential"
         )
-    window: Verification | None = None
+    # The window is reported along with the award: an expired credential is still ours.
+    window: tuple[str, str] | None = None
     try:
         vcjwt.verify_credential(token, key.public_pem)
     except signing.SignatureError:
@@ -133,11 +134,11 @@ def verify_credential_jwt(
         raise InvalidInputError(f"jws: {error}", "jws") from None
     except vcjwt.CredentialClaimsError as error:
         return Verification("not_a_badge", f"not a valid OB 3.0 credential: {error}", "credential")
-    # The signature held, so the payload is ours: report the window along with the award.
     except vcjwt.ExpiredCredentialError as error:
-        window = Verification("expired", str(error), "credential")
+        window = ("expired", str(error))
     except vcjwt.PrematureCredentialError as error:
-        window = Verification("not_yet_valid", str(error), "credential")
+        window = ("not_yet_valid", str(error))
+    # The signature and the claims held, so the payload is a credential we signed.
     credential = unverified.payload
     assertion_id = _urn_uuid(credential.get("id"))
     if assertion_id is None:
@@ -146,14 +147,12 @@ def verify_credential_jwt(
     assertion = result.assertion
     if assertion is None:
         return result
-    issuer = credential.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if issuer_id != urls.issuer_profile(assertion.badge.issuer_id):
+    if vcjwt.issuer_id(credential) != urls.issuer_profile(assertion.badge.issuer_id):
         return Verification(
             "not_a_badge", "the credential names another issuer than the award's", "credential"
         )
     if window is not None and result.status != "revoked":
-        return Verification(window.status, window.message, "credential", assertion)
+        return Verification(*window, "credential", assertion)
     return result
 
 
