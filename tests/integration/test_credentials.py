@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from issuer.extensions import db
 from issuer.models import Assertion
 from issuer.openbadges import ob3, signing, vcjwt
 from issuer.openbadges.baking import unbake_png, unbake_svg
-from issuer.openbadges.keys import generate_private_key_pem
+from issuer.openbadges.keys import generate_private_key_pem, load_private_key
 from issuer.openbadges.schemas import DocumentSchemaError
 from issuer.services.keystore import MemoryKeyStore
 from tests.conftest import LiveServer
@@ -387,8 +388,6 @@ def test_verify_endpoint_checks_credentials(
     # Signed by another key that claims to be ours.
     claims = payload_of(token)
     forger = generate_private_key_pem()
-    from issuer.openbadges.keys import load_private_key
-
     kid = signing.read_unverified(token).header["kid"]
     forged = vcjwt.sign_credential(vcjwt.credential_of(claims), load_private_key(forger), kid)
     assert check(forged)["status"] == "bad_signature"
@@ -417,8 +416,6 @@ def test_verify_page_reads_an_ob3_baked_image(
     baked = client.get(path(made["image"]) + "?format=ob3").data
     page = client.get("/verify")
     token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    from io import BytesIO
-
     response = client.post(
         "/verify",
         data={"csrf_token": token, "image": (BytesIO(baked), "badge.svg" if svg else "badge.png")},
