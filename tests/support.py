@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import io
 import json
 import os
+import threading
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +158,39 @@ def log_in(client: FlaskClient, email: str, password: str) -> TestResponse:
     """Log in through the login form, as a person would."""
     token = csrf_token(client, "/login")
     return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+
+
+def post_json(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST JSON with a bearer token over real HTTP; the status and the JSON answer."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            parts.path,
+            body=json.dumps(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def race(
+    calls: list[Callable[[], tuple[int, dict[str, Any]]]],
+) -> list[tuple[int, dict[str, Any]]]:
+    """Run the calls in threads released together; return their answers in order."""
+    start = threading.Barrier(len(calls))
+    answers: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        start.wait()
+        answers[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return answers

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from issuer.extensions import Base
@@ -70,12 +70,26 @@ class BadgeClass(Base):
     image: Mapped[Image] = relationship()
 
 
+# Which awards count as "the award a recipient holds": at most one such award per badge and
+# recipient. An ON CONFLICT clause must name this predicate exactly to hit the index.
+CURRENT_AWARD = "revoked = false AND duplicate = false"
+
+
 class Assertion(Base):
     """One award of a badge to one recipient."""
 
     __tablename__ = "assertions"
     __table_args__ = (
         Index("ix_assertions_badge_recipient", "badge_id", "recipient_id"),
+        # Two requests racing to award the same badge to the same person cannot both succeed.
+        Index(
+            "uq_assertions_current",
+            "badge_id",
+            "recipient_id",
+            unique=True,
+            sqlite_where=text(CURRENT_AWARD),
+            postgresql_where=text(CURRENT_AWARD),
+        ),
         Index("ix_assertions_badge_created", "badge_id", "created_at"),
         # Each OB 3.0 credential owns one bit of one status list.
         Index("ix_assertions_status", "status_list", "status_index", unique=True),
@@ -92,6 +106,9 @@ class Assertion(Base):
     narrative: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     revoked: Mapped[bool] = mapped_column(default=False)
+    # Made with allow_duplicate: an extra award beside the one the recipient may hold, so the
+    # one-current-award rule (uq_assertions_current) does not apply to it.
+    duplicate: Mapped[bool] = mapped_column(default=False, server_default=false())
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

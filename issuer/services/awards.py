@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, User
+from issuer.models.badges import CURRENT_AWARD
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
 from issuer.services.badges import get_badge
 from issuer.services.batches import chunks, insert_ignoring_duplicates
-from issuer.services.errors import InvalidInputError, NotFoundError
+from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.notifications import notify_awards
 from issuer.services.signing import Signer
 from issuer.services.users import default_name
@@ -168,6 +169,7 @@ def grant_badge(
                 "narrative": grant.narrative,
                 "evidence": [dict(item) for item in grant.evidence],
                 "revoked": False,
+                "duplicate": allow_duplicate,
                 "created_at": now,
             }
         )
@@ -175,19 +177,51 @@ def grant_badge(
         for row, jws in zip(rows, signer.sign_many(badge.issuer_id, rows), strict=True):
             row["signed_jws"] = jws
             row["signed_kid"] = signer.key.kid
-    # An ORM bulk INSERT: the rows go in without the unit of work's per-object bookkeeping,
-    # and come back as the session's objects.
-    created: list[Assertion] = []
-    insert_awards = insert(Assertion).returning(Assertion)
-    for chunk in chunks(rows):
-        created.extend(db.session.scalars(insert_awards, list(chunk)))
+    created = _insert_awards(rows, allow_duplicate=allow_duplicate)
+    if len(created) < len(rows):
+        # A concurrent request awarded some of these recipients after we looked: they hold
+        # that award now, exactly as if it had been there before.
+        lost = [row["recipient_id"] for row in rows if row["id"] not in created]
+        held.update(current_awards(badge.id, lost))
+        if any(recipient_id not in held for recipient_id in lost):  # revoked meanwhile, too
+            raise ConflictError(
+                "the awards of this badge changed while it was being awarded; send it again",
+                "recipients",
+            )
     if notify:
-        notify_awards(created, urls=signer.urls)
-    by_id = {award.id: award for award in created}
-    awards = [held.get(user_ids[g.email]) or by_id[new_ids[user_ids[g.email]]] for g in grants]
+        notify_awards(list(created.values()), urls=signer.urls)
+    awards: list[Assertion] = []
+    for grant in grants:
+        recipient_id = user_ids[grant.email]
+        new_id = new_ids.get(recipient_id)
+        awards.append(created[new_id] if new_id in created else held[recipient_id])
     return AwardOutcome(
-        awards=awards, created=len(rows), existing=len(grants) - len(rows), new_ids=set(by_id)
+        awards=awards,
+        created=len(created),
+        existing=len(grants) - len(created),
+        new_ids=set(created),
     )
+
+
+def _insert_awards(
+    rows: Sequence[dict[str, Any]], *, allow_duplicate: bool
+) -> dict[uuid.UUID, Assertion]:
+    """Insert award rows; skip those whose recipient got the badge meanwhile. The new ones by id.
+
+    An ORM bulk INSERT: the rows go in without the unit of work's per-object bookkeeping, and
+    come back as the session's objects. Unless duplicates were asked for, the partial unique
+    index on current awards decides races: the loser inserts nothing and does not fail.
+    """
+    statement: Any = insert(Assertion)
+    if not allow_duplicate:
+        statement = insert_ignoring_duplicates(
+            Assertion, "badge_id", "recipient_id", where=text(CURRENT_AWARD)
+        )
+    created: dict[uuid.UUID, Assertion] = {}
+    for chunk in chunks(rows):
+        for award in db.session.scalars(statement.returning(Assertion), list(chunk)):
+            created[award.id] = award
+    return created
 
 
 def get_assertion(assertion_id: uuid.UUID) -> Assertion:

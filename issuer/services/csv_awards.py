@@ -113,6 +113,8 @@ def award_csv(
         )
         for row, award in zip(chunk, outcome.awards, strict=True):
             row.award = award
+            if row.status == NEW and award.id not in outcome.new_ids:  # awarded meanwhile
+                _mark_held(row, award)
         yield start + len(chunk), len(todo)
     firsts = {row.row: row for row in todo}
     for row in plan.rows:
@@ -175,11 +177,14 @@ def _plan(badge: BadgeClass, roster: Roster) -> CsvAwardPlan:
     held = current_awards(badge.id, list(user_ids.values()))
     for email, user_id in user_ids.items():
         if user_id in held:
-            row = fine[email]
-            row.status = HELD
-            row.award = held[user_id]
-            row.messages.append("already holds this badge: no new award")
+            _mark_held(fine[email], held[user_id])
     return CsvAwardPlan(badge=badge, rows=rows, header_errors=list(roster.header_errors))
+
+
+def _mark_held(row: RowPlan, award: Assertion) -> None:
+    row.status = HELD
+    row.award = award
+    row.messages.append("already holds this badge: no new award")
 
 
 def _plan_row(badge: BadgeClass, entry: RecipientRow, now: datetime) -> RowPlan:

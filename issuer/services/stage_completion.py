@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, false, func, select, update
+from sqlalchemy import Table, and_, bindparam, false, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from issuer.extensions import db
@@ -31,11 +31,12 @@ from issuer.models import (
     StageCompletion,
     User,
 )
+from issuer.models.badges import CURRENT_AWARD
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import new_salt
 from issuer.services import notifications
 from issuer.services.awards import award_dates
-from issuer.services.errors import NotFoundError
+from issuer.services.errors import ConflictError, NotFoundError
 from issuer.services.prepared import Prepared
 from issuer.services.signing import Signer
 from issuer.services.users import default_name
@@ -155,9 +156,13 @@ class _Statements:
             results=_AWARD_COLUMNS,
         )
         self.new_award = Prepared(
-            _ASSERTIONS.insert().values(
-                {column.name: bindparam(column.name) for column in _AWARD_COLUMNS}
+            insert(_ASSERTIONS)
+            .values({column.name: bindparam(column.name) for column in _AWARD_COLUMNS})
+            .on_conflict_do_nothing(
+                index_elements=["badge_id", "recipient_id"], index_where=text(CURRENT_AWARD)
             )
+            .returning(_a.id),
+            results=(_a.id,),
         )
         self.notify = Prepared(
             _NOTIFICATIONS.insert().values(
@@ -281,6 +286,7 @@ def award_stage_badge(
         "narrative": narrative,
         "evidence": evidence,
         "revoked": False,
+        "duplicate": False,
         "revocation_reason": None,
         "revoked_at": None,
         "created_at": now,
@@ -292,7 +298,14 @@ def award_stage_badge(
         "status_list": None,
         "status_index": None,
     }
-    sql.new_award.run(**values)
+    if not sql.new_award.run(**values):
+        # Awarded by hand (or by another course) since we looked: that award is the one held.
+        held = sql.held.run(badge_id=badge.id, user_id=user_id)
+        if not held:
+            raise ConflictError(
+                "the learner's awards of this badge changed meanwhile; send it again", "user"
+            )
+        return _detached_award(held[0]), False
     award = Assertion(**values)
     text = notifications.wording(badge.name, badge.issuer_name)
     sql.notify.run(

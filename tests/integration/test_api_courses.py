@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
-import json
-import threading
-import urllib.parse
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,7 +16,7 @@ from issuer.extensions import db
 from issuer.models import Assertion, Enrolment, Notification, OutboxEmail, StageCompletion, User
 from issuer.services import profiles
 from tests.conftest import LiveServer
-from tests.support import ApiClient, make_token
+from tests.support import ApiClient, make_token, post_json, race
 
 MakeBadge = Callable[..., dict[str, Any]]
 WHEN = "2026-03-01T09:30:00Z"
@@ -313,46 +309,11 @@ def test_completions_need_an_admin_token(app: Flask, client: Any, course: dict[s
     assert response.status_code == 403
 
 
-def _post_json(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.netloc, timeout=60)
-    try:
-        connection.request(
-            "POST",
-            parts.path,
-            body=json.dumps(body),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
-
-
-def _race(
-    calls: list[Callable[[], tuple[int, dict[str, Any]]]],
-) -> list[tuple[int, dict[str, Any]]]:
-    """Run the calls in threads released together; return their answers in order."""
-    start = threading.Barrier(len(calls))
-    answers: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        start.wait()
-        answers[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return answers
-
-
 @pytest.fixture
 def live_course(live: LiveServer, course_badges: Any) -> tuple[str, str, dict[str, Any]]:
     """A course on the live server: its completions URL prefix, an admin token, the course."""
     token = make_token(live.app, "racer@example.org", admin=True)
-    status, created = _post_json(
+    status, created = post_json(
         f"{live.url}/api/v1/courses",
         token,
         {
@@ -375,7 +336,7 @@ def test_concurrent_completions_of_one_stage_award_once(
 ) -> None:
     prefix, token, course = live_course
     url = f"{prefix}/{course['stages'][0]['id']}/completions"
-    answers = _race([lambda: _post_json(url, token, {"user": "ada@example.org"})] * 8)
+    answers = race([lambda: post_json(url, token, {"user": "ada@example.org"})] * 8)
     statuses = sorted(status for status, _ in answers)
     assert statuses == [200] * 7 + [201], answers
     assert len({body["award"]["id"] for _, body in answers}) == 1
@@ -391,9 +352,9 @@ def test_concurrent_last_stages_award_the_course_badge_once(
     first, *others = [f"{prefix}/{stage['id']}/completions" for stage in course["stages"]]
     for round in range(5):  # a lost update shows up in some rounds, not in every one
         learners = {"users": [f"learner{round}.{i}@example.org" for i in range(5)]}
-        assert _post_json(first, token, learners)[0] == 201  # enrolled: the race is on the rest
+        assert post_json(first, token, learners)[0] == 201  # enrolled: the race is on the rest
         # One request per stage: a duplicate request would redo the check and hide a lost update.
-        answers = _race([partial(_post_json, url, token, learners) for url in others])
+        answers = race([partial(post_json, url, token, learners) for url in others])
         assert all(status == 201 for status, _ in answers), answers
         finished = {
             c["user"]: c["course_award"]["id"]
