@@ -5,11 +5,12 @@ into).  Images come from untrusted uploads and are later served to browsers, so 
 identifying the format this module applies upload safety checks:
 
 * the real type is sniffed from the content and must agree with any declared media type;
-* a size limit on the bytes, and a decoded pixel limit for PNG (decompression bombs), checked
-  from the header before anything is decoded;
-* PNG files are fully decoded and verified with Pillow to reject corrupt or truncated files;
+* a size limit on the bytes, checked before anything is decoded (also for data URIs);
+* PNG files pass the checks of :mod:`issuer.openbadges.png`: a decoded pixel limit and
+  decompression-bomb checks on every zlib stream, then a full decode with Pillow;
 * SVG files pass the safety checks of :mod:`issuer.openbadges.svg`.
 
+Every rejection, from those modules too, is an :class:`ImageError` with a user-facing message.
 The checked bytes are never re-encoded.  Size recommendations (square, 150x150 pixels) are
 reported as warnings, not errors.  Everything here works on plain values: no Flask, no database.
 """
@@ -17,16 +18,10 @@ reported as warnings, not errors.  Everything here works on plain values: no Fla
 from __future__ import annotations
 
 import base64
-import contextlib
-import io
-import struct
-import warnings
-import zlib
 from dataclasses import dataclass, field
 from typing import Final
 
-from PIL import Image
-
+from issuer.openbadges.png import PNG_SIGNATURE, PngError, check_png
 from issuer.openbadges.svg import (
     ACCEPTED,
     SvgError,
@@ -56,7 +51,6 @@ DEFAULT_MAX_PIXELS: Final = 4096 * 4096  # decoded pixel count limit (decompress
 PNG_MEDIA_TYPE: Final = "image/png"
 SVG_MEDIA_TYPE: Final = "image/svg+xml"
 
-_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 # Media types that mean "no particular type" rather than a claim about the content.
 _UNSPECIFIC_TYPES: Final = frozenset({"", "application/octet-stream"})
 
@@ -89,9 +83,12 @@ def check_image(
     """Check that data is a safe PNG or SVG image matching declared_type (if given)."""
     _check_size(len(data), max_bytes)
     declared = _normalise_media_type(declared_type)
-    if data.startswith(_PNG_SIGNATURE):
+    if data.startswith(PNG_SIGNATURE):
         _check_declared(declared, declared_type, PNG_MEDIA_TYPE)
-        width, height = _check_png(data, max_pixels)
+        try:
+            width, height = check_png(data, max_pixels, recommended_size=RECOMMENDED_SIZE)
+        except PngError as error:
+            raise ImageError(str(error)) from None
         return _checked(data, PNG_MEDIA_TYPE, float(width), float(height))
     if looks_like_xml(data):
         try:
@@ -233,78 +230,3 @@ def _size_warnings(width: float | None, height: float | None) -> tuple[str, ...]
     if width != size:
         return (f"the image is {shown} pixels; {size}x{size} pixels is the recommended size",)
     return ()
-
-
-# --- PNG ----------------------------------------------------------------------------------
-
-
-def _check_png(data: bytes, max_pixels: int) -> tuple[int, int]:
-    corrupt = "the PNG file is corrupt or truncated"
-    # The first chunk must be IHDR: length 13, type, width, height, ... and a CRC.
-    if len(data) < 33 or data[8:16] != b"\x00\x00\x00\x0dIHDR":
-        raise ImageError(f"{corrupt} (it does not start with a valid IHDR header)")
-    width, height = struct.unpack(">II", data[16:24])
-    if width == 0 or height == 0:
-        raise ImageError(f"{corrupt} (the header gives a size of {width}x{height} pixels)")
-    _check_pixels(width, height, max_pixels)
-    _check_png_chunks(data, corrupt)
-    # Pillow warns (or raises) for images above its own global limit; only when that can happen,
-    # turn the warning into an error locally (warning filters are process-wide state).
-    pillow_limit = Image.MAX_IMAGE_PIXELS
-    may_warn = pillow_limit is not None and width * height > pillow_limit
-    try:
-        with warnings.catch_warnings() if may_warn else contextlib.nullcontext():
-            if may_warn:
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-                image.verify()  # chunk structure and CRCs, without decoding
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-                image.load()  # full decode: catches truncated or corrupt pixel data
-                decoded_size = image.size
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(_too_large(width, height, pillow_limit or max_pixels)) from None
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError, struct.error, Warning):
-        # Warnings only get here when the warning filters turn them into errors.
-        raise ImageError(corrupt) from None
-    if decoded_size != (width, height):  # pragma: no cover - Pillow reads the same header
-        raise ImageError(corrupt)
-    return width, height
-
-
-def _check_png_chunks(data: bytes, corrupt: str) -> None:
-    """Walk the chunks: every CRC must match and the file must end with the IEND chunk."""
-    # (Pillow does not check the IEND chunk, nor anything after it.)
-    position, end = len(_PNG_SIGNATURE), len(data)
-    while position + 12 <= end:
-        length, chunk_type = struct.unpack(">I4s", data[position : position + 8])
-        data_end = position + 8 + length
-        if data_end + 4 > end:
-            break
-        (crc,) = struct.unpack(">I", data[data_end : data_end + 4])
-        if zlib.crc32(data[position + 4 : data_end]) != crc:
-            raise ImageError(f"{corrupt} (bad checksum in the {_chunk_name(chunk_type)} chunk)")
-        position = data_end + 4
-        if chunk_type == b"IEND":
-            if position != end:
-                raise ImageError(f"{corrupt} (there is unexpected data after the end of the image)")
-            return
-    raise ImageError(f"{corrupt} (the file ends before the end of the image)")
-
-
-def _chunk_name(chunk_type: bytes) -> str:
-    name = chunk_type.decode("ascii", "replace")
-    return name if name.isalpha() else "damaged"
-
-
-def _check_pixels(width: int, height: int, max_pixels: int) -> None:
-    if width * height > max_pixels:
-        raise ImageError(_too_large(width, height, max_pixels))
-
-
-def _too_large(width: int, height: int, max_pixels: int) -> str:
-    return (
-        f"the PNG image is too large to decode safely: {width}x{height} pixels "
-        f"({width * height:,} pixels) is more than the limit of {max_pixels:,} pixels "
-        f"(a possible decompression bomb); {RECOMMENDED_SIZE}x{RECOMMENDED_SIZE} pixels "
-        f"is the recommended size"
-    )

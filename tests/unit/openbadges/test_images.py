@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import struct
 import time
 import warnings
 import zlib
+from collections.abc import Callable
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from issuer.openbadges.images import (
     DEFAULT_MAX_BYTES,
@@ -66,6 +68,136 @@ def handmade_png(width: int, height: int, idat: bytes | None = None) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+def ihdr(
+    width: int,
+    height: int,
+    depth: int = 8,
+    colour: int = 0,
+    interlace: int = 0,
+    *,
+    compression: int = 0,
+    filtering: int = 0,
+) -> bytes:
+    fields = (width, height, depth, colour, compression, filtering, interlace)
+    return chunk(b"IHDR", struct.pack(">IIBBBBB", *fields))
+
+
+def png_file(*chunks: bytes) -> bytes:
+    """The signature, the given chunks (IHDR first) and IEND."""
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks) + chunk(b"IEND", b"")
+
+
+def with_chunks(png: bytes, *chunks: bytes) -> bytes:
+    """The PNG with the chunks inserted right after IHDR."""
+    return png[:33] + b"".join(chunks) + png[33:]
+
+
+def zero_stream(size: int, block: int = 1024 * 1024) -> bytes:
+    """A valid zlib stream of size zero bytes (a multiple of block), made in milliseconds."""
+    # After a full flush a deflate block does not refer to earlier data, so the flushed blocks
+    # for one block of zeros can be repeated; then an empty final block and the Adler-32 of
+    # size zeros (a = 1, b = size mod 65521).  Compressing 200 MiB would take seconds.
+    compressor = zlib.compressobj(9)
+    first = compressor.compress(bytes(block)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    again = compressor.compress(bytes(block)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    adler = (size % 65521) << 16 | 1
+    return first + again * (size // block - 1) + b"\x01\x00\x00\xff\xff" + adler.to_bytes(4)
+
+
+# Valid bit depths of each colour type (PNG spec), and its samples per pixel.
+BIT_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+LAYOUTS = [(colour, depth) for colour, depths in BIT_DEPTHS.items() for depth in depths]
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2)]
+ADAM7 += [(0, 1, 1, 2)]
+SLACK = 1024  # the excess of pixel data that is tolerated (see png._PIXEL_DATA_SLACK)
+PIXEL_BOMB = "its pixel data decompresses to more than the"
+METADATA_BOMB = (
+    "the PNG image is not safe to decode: its compressed text and colour profile chunks "
+    "(zTXt, iTXt, iCCP) decompress to more than 1 MiB in total (a possible decompression bomb)"
+)
+
+
+def filtered_data(width: int, height: int, colour: int, depth: int, interlaced: bool) -> bytes:
+    """Pixel data before compression: rows of noise with filter type 0, pass by pass."""
+    noise = hashlib.shake_256(b"pixels").digest(16 * width * height + 64 * height)
+    bits_per_pixel = CHANNELS[colour] * depth
+    rows, used = [], 0
+    for first_column, first_row, column_step, row_step in ADAM7 if interlaced else [(0, 0, 1, 1)]:
+        columns = len(range(first_column, width, column_step))
+        for _ in range(len(range(first_row, height, row_step)) if columns else 0):
+            length = (columns * bits_per_pixel + 7) // 8
+            rows.append(b"\x00" + noise[used : used + length])
+            used += length
+    return b"".join(rows)
+
+
+def layout_png(
+    width: int, height: int, colour: int, depth: int, interlaced: bool, *idat: bytes
+) -> bytes:
+    """A PNG of any layout built by hand, with the given IDAT chunk data."""
+    palette = [chunk(b"PLTE", bytes(3 * 2**depth))] if colour == 3 else []
+    header = ihdr(width, height, depth, colour, int(interlaced))
+    return png_file(header, *palette, *(chunk(b"IDAT", data) for data in idat))
+
+
+def rgba_png(width: int, height: int, *idat: bytes) -> bytes:
+    return layout_png(width, height, 6, 8, False, *idat)
+
+
+def rgba_data(width: int = 150, height: int = 150) -> bytes:
+    return filtered_data(width, height, 6, 8, False)
+
+
+def record_inflating(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make zlib.decompressobj record the size of every piece of output it returns."""
+    sizes: list[int] = []
+    real = zlib.decompressobj
+
+    class Recording:
+        def __init__(self) -> None:
+            self.inflater = real()
+
+        def decompress(self, data: bytes | memoryview, max_length: int = 0) -> bytes:
+            output = self.inflater.decompress(data, max_length)
+            sizes.append(len(output))
+            return output
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inflater, name)
+
+    monkeypatch.setattr(zlib, "decompressobj", Recording)
+    return sizes
+
+
+def ztxt(stream: bytes) -> bytes:
+    return chunk(b"zTXt", b"Comment\x00\x00" + stream)
+
+
+def iccp(stream: bytes) -> bytes:
+    return chunk(b"iCCP", b"ICC profile\x00\x00" + stream)
+
+
+def itxt(stream: bytes, flag: int = 1) -> bytes:
+    return chunk(b"iTXt", b"Comment\x00" + bytes([flag, 0]) + b"en\x00Kommentar\x00" + stream)
+
+
+def animated_png(frame: bytes, frame_size: tuple[int, int] = (20, 20)) -> bytes:
+    """A 20x20 APNG built by hand: the IDAT image, then one frame with the given fdAT data."""
+
+    def fctl(sequence: int, width: int, height: int) -> bytes:
+        return chunk(b"fcTL", struct.pack(">5I2H2B", sequence, width, height, 0, 0, 1, 10, 0, 0))
+
+    return png_file(
+        ihdr(20, 20, 8, 6),
+        chunk(b"acTL", struct.pack(">II", 2, 0)),
+        fctl(0, 20, 20),
+        chunk(b"IDAT", zlib.compress(rgba_data(20, 20))),
+        fctl(1, *frame_size),
+        chunk(b"fdAT", struct.pack(">I", 2) + frame),
     )
 
 
@@ -335,15 +467,16 @@ def test_garbage_after_header_is_rejected() -> None:
 
 
 @pytest.mark.parametrize(
-    "idat",
+    ("idat", "detail"),
     [
-        b"this is not zlib data at all",
-        zlib.compress(b"\x00" * 10),  # far too little pixel data for 150x150
+        (b"this is not zlib data at all", "the compressed pixel data is damaged"),
+        (zlib.compress(b"\x00" * 10), "the compressed pixel data is incomplete"),  # too little
+        (zlib.compress(rgba_data())[:-4], "the compressed pixel data is incomplete"),  # no end
+        (zlib.compress(rgba_data())[:-1], "the compressed pixel data is incomplete"),
     ],
 )
-def test_undecodable_pixel_data_with_valid_checksums_is_rejected(idat: bytes) -> None:
-    message = rejected(handmade_png(150, 150, idat))
-    assert message == "the PNG file is corrupt or truncated"
+def test_undecodable_pixel_data_with_valid_checksums_is_rejected(idat: bytes, detail: str) -> None:
+    assert rejected(rgba_png(150, 150, idat)) == f"the PNG file is corrupt or truncated ({detail})"
 
 
 def test_data_after_the_end_chunk_is_rejected() -> None:
@@ -417,6 +550,271 @@ def test_small_png_check_is_fast() -> None:
         check_image(data)
         timings.append(time.perf_counter() - start)
     assert min(timings) < 0.005
+
+
+# --- decompression bombs in the compressed streams ---------------------------------------
+
+
+@pytest.mark.parametrize("idat_chunks", [1, 4])
+def test_small_png_whose_pixel_data_inflates_to_200_mib_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, idat_chunks: int
+) -> None:
+    assert zlib.decompress(zero_stream(3 * 1024 * 1024)) == bytes(3 * 1024 * 1024)  # honest
+    stream = zero_stream(200 * 1024 * 1024)
+    size = -(-len(stream) // idat_chunks)
+    pieces = [stream[start : start + size] for start in range(0, len(stream), size)]
+    assert len(pieces) == idat_chunks
+    data = rgba_png(150, 150, *pieces)
+    assert len(data) < DEFAULT_MAX_BYTES // 8  # valid header and checksums, about 200 KiB
+    inflated = record_inflating(monkeypatch)
+    message = rejected(data)
+    assert message == (
+        "the PNG image is not safe to decode: its pixel data decompresses to more than the "
+        "90,150 bytes that a 150x150 image needs (a possible decompression bomb)"
+    )
+    # It stops as soon as it knows, never holding more than a bounded piece of the output.
+    assert 90_150 + SLACK < sum(inflated) <= 90_150 + SLACK + 1
+    assert max(inflated) <= 1024 * 1024
+
+
+def test_pixel_data_bomb_is_rejected_through_a_data_uri() -> None:
+    uri = data_uri("image/png", rgba_png(150, 150, zero_stream(50 * 1024 * 1024)))
+    with pytest.raises(ImageError, match="a possible decompression bomb"):
+        check_data_uri(uri)
+
+
+@pytest.mark.parametrize(("colour", "depth"), LAYOUTS)
+@pytest.mark.parametrize("interlaced", [False, True], ids=["progressive", "interlaced"])
+@pytest.mark.parametrize("size", [(1, 1), (5, 3), (33, 17)], ids=["1x1", "5x3", "33x17"])
+def test_pixel_data_must_inflate_to_what_each_layout_needs(
+    colour: int, depth: int, interlaced: bool, size: tuple[int, int]
+) -> None:
+    # Every valid colour type and bit depth, with and without Adam7 interlacing (1x1 and 5x3
+    # have empty passes, which have no rows at all), pinned from both sides.
+    raw = filtered_data(*size, colour, depth, interlaced)
+
+    def png(data: bytes) -> bytes:
+        return layout_png(*size, colour, depth, interlaced, zlib.compress(data))
+
+    assert check_image(png(raw)).width == size[0]
+    assert check_image(png(raw + bytes(SLACK))).width == size[0]  # a little too much: tolerated
+    assert rejected(png(raw[:-1])).endswith("(the compressed pixel data is incomplete)")
+    message = rejected(png(raw + bytes(SLACK + 1)))
+    assert f"{PIXEL_BOMB} {len(raw):,} bytes that a {size[0]}x{size[1]} image needs" in message
+
+
+def test_150x150_interlaced_png_passes() -> None:
+    raw = filtered_data(150, 150, 6, 8, True)
+    assert len(raw) == 90_000 + 19 + 19 + 19 + 38 + 37 + 75 + 75  # a filter byte per pass row
+    data = layout_png(150, 150, 6, 8, True, zlib.compress(raw))
+    assert check_image(data).warnings == ()
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.info.get("interlace") == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "options", "layout"),
+    [
+        ("L", {}, (8, 0)),
+        ("LA", {}, (8, 4)),
+        ("RGB", {}, (8, 2)),
+        ("RGBA", {}, (8, 6)),
+        ("P", {}, (8, 3)),
+        ("P", {"bits": 4}, (4, 3)),
+        ("P", {"bits": 2}, (2, 3)),
+        ("P", {"bits": 1}, (1, 3)),
+        ("1", {}, (1, 0)),
+        ("I;16", {}, (16, 0)),
+    ],
+)
+def test_pillow_made_pngs_of_every_mode_pass(
+    mode: str, options: dict[str, int], layout: tuple[int, int]
+) -> None:
+    noise = hashlib.shake_256(b"modes").digest(2 * 150 * 150)
+    if mode == "I;16":
+        image = Image.frombytes(mode, (150, 150), noise)
+    else:
+        image = Image.frombytes("L", (150, 150), noise[: 150 * 150]).convert(mode)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **options)
+    data = buffer.getvalue()
+    assert struct.unpack(">BB", data[24:26]) == layout
+    assert check_image(data).warnings == ()
+
+
+@pytest.mark.parametrize(
+    "idat",
+    [
+        [zlib.compress(rgba_data()) + b"\x00"],  # a stray byte after the end (image-rs did it)
+        [zlib.compress(rgba_data()) + bytes(SLACK)],
+        [zlib.compress(rgba_data()), b""],  # an empty IDAT chunk at the end (GDAL2Tiles did it)
+        [zlib.compress(rgba_data() + b"\x00" * 16)],  # a few bytes of pixel data too many
+    ],
+    ids=["stray-byte", "slack-after-stream", "empty-idat", "extra-pixel-bytes"],
+)
+def test_a_little_extra_data_after_the_pixels_is_tolerated(idat: list[bytes]) -> None:
+    assert check_image(rgba_png(150, 150, *idat)).warnings == ()
+
+
+def test_more_extra_data_after_the_compressed_pixels_is_rejected() -> None:
+    idat = zlib.compress(rgba_data()) + bytes(SLACK + 1)  # never inflated, but hidden
+    assert rejected(rgba_png(150, 150, idat)) == (
+        "the PNG file is corrupt or truncated "
+        "(there is unexpected data after the compressed pixel data)"
+    )
+
+
+def test_png_with_several_idat_chunks_passes() -> None:
+    made_by_pillow = make_png(300, 300, noisy=True)
+    assert made_by_pillow.count(b"IDAT") > 2
+    assert check_image(made_by_pillow).width == 300
+    stream = zlib.compress(rgba_data())
+    cuts = [0, 1, 2, 2, 100, 5000, 5001, len(stream)]  # with an empty chunk in the middle
+    pieces = [stream[start:end] for start, end in itertools.pairwise(cuts)]
+    assert check_image(rgba_png(150, 150, *pieces)).warnings == ()
+
+
+def test_idat_chunks_must_be_consecutive() -> None:
+    # Pillow reads only the first run of IDAT chunks; other readers may join them all.
+    stream = zlib.compress(rgba_data())
+    data = rgba_png(150, 150, stream[:100], stream[100:], zero_stream(10 * 1024 * 1024))
+    second = data.index(b"IDAT", data.index(b"IDAT") + 4) - 4
+    data = data[:second] + chunk(b"tEXt", b"Comment\x00between") + data[second:]
+    assert rejected(data) == (
+        "the PNG file is corrupt or truncated "
+        "(the IDAT chunks with the pixel data are not consecutive)"
+    )
+
+
+def test_png_without_pixel_data_is_rejected() -> None:
+    assert rejected(png_file(ihdr(150, 150))) == (
+        "the PNG file is corrupt or truncated (there is no IDAT chunk with the pixel data)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        (ihdr(150, 150, 4, 2), "invalid combination of bit depth 4 and colour type 2"),
+        (ihdr(150, 150, 16, 3), "invalid combination of bit depth 16 and colour type 3"),
+        (ihdr(150, 150, 3, 0), "invalid combination of bit depth 3 and colour type 0"),
+        (ihdr(150, 150, 8, 1), "invalid combination of bit depth 8 and colour type 1"),
+        (ihdr(150, 150, 8, 7), "invalid combination of bit depth 8 and colour type 7"),
+        (ihdr(150, 150, 8, 6, 2), "unknown compression, filter or interlace method"),
+        (ihdr(150, 150, 8, 6, compression=1), "unknown compression, filter or interlace method"),
+        (ihdr(150, 150, 8, 6, filtering=1), "unknown compression, filter or interlace method"),
+    ],
+)
+def test_invalid_header_layouts_are_rejected(header: bytes, detail: str) -> None:
+    data = png_file(header, chunk(b"IDAT", zlib.compress(rgba_data())))
+    message = rejected(data)
+    assert message.startswith("the PNG file is corrupt or truncated (the header gives an ")
+    assert detail in message
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [ztxt, iccp, itxt, lambda stream: itxt(stream, flag=2)],  # Pillow inflates any flag but 0
+    ids=["zTXt", "iCCP", "iTXt", "iTXt-flag-2"],
+)
+def test_metadata_chunk_bomb_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, bomb: Callable[[bytes], bytes]
+) -> None:
+    data = with_chunks(make_png(), bomb(zero_stream(200 * 1024 * 1024)))
+    assert len(data) < DEFAULT_MAX_BYTES // 8
+    inflated = record_inflating(monkeypatch)
+    assert rejected(data) == METADATA_BOMB
+    assert sum(inflated) <= 90_150 + SLACK + 1 + 1024 * 1024 + 1  # pixels, then 1 MiB + 1
+    assert max(inflated) <= 1024 * 1024
+
+
+def test_metadata_bomb_after_the_pixel_data_is_rejected() -> None:
+    png = make_png()
+    data = png[:-12] + ztxt(zero_stream(200 * 1024 * 1024)) + png[-12:]
+    assert rejected(data) == METADATA_BOMB
+
+
+def test_metadata_limit_is_a_total_over_all_chunks() -> None:
+    # Each chunk is under Pillow's own limit of 1 MiB per chunk; together they are not.
+    def text(size: int) -> bytes:
+        return zlib.compress(b"a" * size)
+
+    quarter = 256 * 1024
+    exactly = [ztxt(text(2 * quarter)), iccp(text(quarter)), itxt(text(quarter))]
+    assert check_image(with_chunks(make_png(), *exactly)).warnings == ()
+    over = [ztxt(text(2 * quarter)), iccp(text(quarter)), itxt(text(quarter + 1))]
+    assert rejected(with_chunks(make_png(), *over)) == METADATA_BOMB
+    many = [ztxt(text(400 * 1024))] * 3
+    assert rejected(with_chunks(make_png(), *many)) == METADATA_BOMB
+
+
+def test_normal_compressed_metadata_passes() -> None:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "A badge for " * 50, zip=True)  # zTXt
+    info.add_itxt("Beschreibung", "Ein Abzeichen für Mut " * 50, lang="de", zip=True)
+    info.add_text("Author", "not compressed")  # tEXt
+    buffer = io.BytesIO()
+    image = Image.new("RGBA", (150, 150), (0, 120, 200, 255))
+    image.save(buffer, "PNG", pnginfo=info, icc_profile=b"\x00" * 3144)  # iCCP
+    data = buffer.getvalue()
+    assert all(name in data for name in (b"zTXt", b"iTXt", b"iCCP", b"tEXt"))
+    assert check_image(data).warnings == ()
+
+
+def test_uncompressed_text_is_not_counted() -> None:
+    # A baked Open Badges 3.0 credential is stored as uncompressed iTXt.
+    credential = itxt(b"eyJ" * (500 * 1024), flag=0)
+    assert check_image(with_chunks(make_png(), credential)).warnings == ()
+
+
+@pytest.mark.parametrize("build", [ztxt, iccp, itxt], ids=["zTXt", "iCCP", "iTXt"])
+def test_damaged_compressed_metadata_is_rejected(build: Callable[[bytes], bytes]) -> None:
+    data = with_chunks(make_png(), build(b"this is not zlib data"))
+    name = build(b"")[4:8].decode()
+    assert rejected(data) == (
+        f"the PNG file is corrupt or truncated (the compressed data in the {name} chunk is damaged)"
+    )
+
+
+def test_animated_png_passes() -> None:
+    frames = [Image.new("RGBA", (150, 150), (255 * (i % 2), 60 * i, 0, 255)) for i in range(4)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "PNG", save_all=True, append_images=frames[1:], duration=100)
+    data = buffer.getvalue()
+    assert data.count(b"fdAT") == 3
+    assert check_image(data).warnings == ()
+    assert check_image(animated_png(zlib.compress(rgba_data(20, 20)))).width == 20
+    frame = zlib.compress(rgba_data(7, 5))
+    assert check_image(animated_png(frame, frame_size=(7, 5))).width == 20
+
+
+def test_animation_frame_bomb_is_rejected() -> None:
+    message = rejected(animated_png(zero_stream(200 * 1024 * 1024)))
+    assert message == (
+        "the PNG image is not safe to decode: its pixel data decompresses to more than the "
+        "1,620 bytes that a 20x20 animation frame needs (a possible decompression bomb)"
+    )
+    short = zlib.compress(rgba_data(20, 20)[:-1])
+    assert rejected(animated_png(short)).endswith("(the compressed pixel data is incomplete)")
+
+
+def test_animation_pixel_limit_counts_every_frame() -> None:
+    data = animated_png(zlib.compress(rgba_data(20, 20)))
+    assert check_image(data, max_pixels=800).width == 20
+    message = rejected(data, max_pixels=799)
+    assert message == (
+        "the PNG animation is too large to decode safely: its frames have 800 pixels in "
+        "total, more than the limit of 799 pixels (a possible decompression bomb)"
+    )
+    huge = animated_png(zero_stream(1024 * 1024), frame_size=(100_000, 100_000))
+    assert "too large to decode safely: its frames have 10,000,000,400 pixels" in rejected(huge)
+
+
+def test_frame_data_without_frame_control_is_rejected() -> None:
+    data = with_chunks(make_png(), chunk(b"fdAT", b"\x00\x00\x00\x01" + zlib.compress(b"")))
+    assert rejected(data) == (
+        "the PNG file is corrupt or truncated (an fdAT chunk has no frame control chunk before it)"
+    )
 
 
 # --- unsafe SVG --------------------------------------------------------------------------
