@@ -15,7 +15,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the Flask application."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from issuer import cli, context, delivery, errors
+    from issuer import cli, context, delivery, errors, inputs
     from issuer.api import bp as api_bp
     from issuer.auth import access
     from issuer.auth import bp as auth_bp
@@ -40,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     context.init_app(app)
     delivery.init_app(app)  # sends the outbox in a thread, started by the first request needing it
     errors.init_app(app)
+    inputs.init_app(app)  # no control characters or broken Unicode in any text input
     access.init_app(app)
     profile_routes.init_app(app)
     for blueprint in (api_bp, public_bp, auth_bp, studio_bp, profiles_bp):

@@ -18,11 +18,13 @@ import difflib
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, NamedTuple
 from urllib.parse import urlsplit
 
 from issuer.openbadges.identity import InvalidEmailError, normalize_email
+from issuer.openbadges.text import text_problem
+from issuer.openbadges.timestamps import TimestampError, check_timestamp
 
 __all__ = [
     "COLUMNS",
@@ -358,6 +360,10 @@ def _limited(value: str, column: str, limit: int, errors: list[str]) -> str | No
             f"{column}: {_show(value)} is {len(value):,} characters long; the limit is {limit:,}"
         )
         return None
+    problem = text_problem(value)
+    if problem is not None:
+        errors.append(f"{column}: {_show(value)} {problem}")
+        return None
     return value
 
 
@@ -413,12 +419,14 @@ def _date(value: str, column: str, errors: list[str]) -> datetime | None:
         candidate += "+00:00"
     try:
         parsed = datetime.fromisoformat(candidate)
-        if parsed.tzinfo is UTC:
-            return parsed
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as error:
+    except ValueError as error:
         # The shape is right, so this is a range problem such as "month must be in 1..12".
         errors.append(f"{column}: {_show(value)} is not a valid date ({error}); {_DATE_FORMS}")
+        return None
+    try:
+        return check_timestamp(parsed)
+    except TimestampError as error:
+        errors.append(f"{column}: {_show(value)} {error}")
         return None
 
 

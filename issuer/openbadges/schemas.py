@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -16,6 +15,7 @@ from jsonschema.validators import validator_for
 from referencing import Registry, Resource
 
 from issuer.openbadges.identity import InvalidEmailError, normalize_email
+from issuer.openbadges.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     from referencing._core import Resolver  # the type of Registry.resolver()
@@ -37,9 +37,7 @@ def _check_email(value: object) -> bool:
 
 def _check_datetime(value: object) -> bool:
     if isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("a timezone is required (for example 2024-05-01T12:00:00Z)")
+        parse_timestamp(value)
     return True
 
 

@@ -15,6 +15,7 @@ from issuer.models import Assertion, BadgeClass, User
 from issuer.models.badges import CURRENT_AWARD
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
+from issuer.openbadges.timestamps import RANGE, TimestampError, check_timestamp
 from issuer.services.badges import get_badge
 from issuer.services.batches import chunks, insert_ignoring_duplicates
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
@@ -115,15 +116,32 @@ def archived_error(badge_name: str, field: str = "badge") -> InvalidInputError:
 def award_dates(
     badge: Validity, issued_on: datetime | None, expires: datetime | None, now: datetime
 ) -> tuple[datetime, datetime | None]:
-    """Return an award's issue and expiry times, with defaults; raise when they make no sense."""
-    issued_on = issued_on or now
+    """Return an award's issue and expiry times, with defaults; raise when they make no sense.
+
+    Every way of awarding passes here, so no award is stored with a date that one of its
+    published forms could not carry.
+    """
+    issued_on = award_time(issued_on or now, "issued_on")
     if issued_on > now + CLOCK_SKEW:
         raise InvalidInputError("issued_on may not be in the future", "issued_on")
     if expires is None and badge.expires_after_days:
-        expires = issued_on + timedelta(days=badge.expires_after_days)
-    if expires is not None and expires <= issued_on:
-        raise InvalidInputError("expires must be later than issued_on", "expires")
+        try:
+            expires = issued_on + timedelta(days=badge.expires_after_days)
+        except OverflowError:
+            raise InvalidInputError(f"expires: must lie {RANGE}", "expires") from None
+    if expires is not None:
+        expires = award_time(expires, "expires")
+        if expires <= issued_on:
+            raise InvalidInputError("expires must be later than issued_on", "expires")
     return issued_on, expires
+
+
+def award_time(value: datetime, field: str) -> datetime:
+    """Return an award's date in UTC; raise InvalidInputError naming field if none can hold it."""
+    try:
+        return check_timestamp(value)
+    except TimestampError as error:
+        raise InvalidInputError(f"{field}: {error}", field) from None
 
 
 def grant_badge(

@@ -20,6 +20,7 @@ from issuer.services.awards import (
     Grant,
     archived_error,
     award_dates,
+    award_time,
     awardable_badge,
     ensure_learners,
     grant_badge,
@@ -287,6 +288,7 @@ def _completion_time(completed_at: datetime | None, now: datetime) -> datetime:
     """When a reported completion happened: now unless given; never in the future."""
     if completed_at is None:
         return now
+    completed_at = award_time(completed_at, "completed_at")  # it is the awards' date too
     if completed_at > now + CLOCK_SKEW:
         raise InvalidInputError("completed_at may not be in the future", "completed_at")
     return completed_at

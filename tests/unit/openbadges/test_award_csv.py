@@ -522,13 +522,47 @@ def test_bad_dates_are_row_errors(value: str, message: str) -> None:
     assert row.errors == (message,)
 
 
-def test_a_date_that_overflows_when_converted_to_utc_is_a_row_error() -> None:
-    row = one_row(b"email,expires", b"ada@example.org,0001-01-01T00:00+01:00")
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00+01:00",  # overflows when converted to UTC
+        "0001-01-01",
+        "1969-12-31T23:59:59Z",
+        "1970-01-01T00:30+01:00",
+        "9999-12-31T23:59:59-14:00",
+    ],
+)
+def test_a_date_no_award_can_carry_is_a_row_error(value: str) -> None:
+    row = one_row(b"email,expires", f"ada@example.org,{value}".encode())
 
     assert row.expires is None
+    assert row.errors == (f"expires: {value!r} must lie between 1970-01-01 and 9999-12-31 (UTC)",)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1970-01-01", datetime(1970, 1, 1, tzinfo=UTC)),
+        ("9999-12-31T23:59:59Z", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("10000-01-01", None),  # not a four-digit year: not a date at all
+    ],
+)
+def test_the_edges_of_the_date_range(value: str, expected: datetime | None) -> None:
+    row = one_row(b"email,issued_on", f"ada@example.org,{value}".encode())
+
+    assert row.issued_on == expected
+    assert bool(row.errors) == (expected is None)
+
+
+def test_control_characters_in_text_cells_are_row_errors() -> None:
+    row = one_row(b"email,name,narrative", b"ada@example.org,Ada\x00,Tab\tand\x1b")
+
+    assert (row.name, row.narrative) == (None, None)
     assert row.errors == (
-        "expires: '0001-01-01T00:00+01:00' is not a valid date (date value out of range); "
-        f"{DATE_FORMS}",
+        "name: 'Ada\\x00' contains a control character (U+0000); only tabs and line breaks "
+        "are allowed",
+        "narrative: 'Tab\\tand\\x1b' contains a control character (U+001B); only tabs and "
+        "line breaks are allowed",
     )
 
 
