@@ -67,8 +67,13 @@ def finalize_config(config: dict[str, Any]) -> None:
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     config["SQLALCHEMY_DATABASE_URI"] = uri
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
-        # The database holds password and token digests: keep its folder private.
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The database holds password and token digests: keep its folder private, and the file
+        # too, whatever mode a folder that existed already has (SQLite gives its -wal and -shm
+        # files the mode of the database file).
+        database = Path(uri.removeprefix("sqlite:///"))
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if (fd := _create_private_file(database)) is not None:
+            os.close(fd)  # an empty file is a new SQLite database
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(Path(config["DATA_DIR"]))
@@ -104,10 +109,22 @@ def _persistent_secret(data_dir: Path) -> str:
         pass
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker won the race
+    fd = _create_private_file(path)
+    if fd is None:  # another worker won the race
         return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(secret)
     return secret
+
+
+def _create_private_file(path: Path) -> int | None:
+    """Create an empty file readable by its owner only; None (and no change) if it exists.
+
+    Returns the open file descriptor, for the caller to write or close.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+    os.fchmod(fd, 0o600)  # exactly: a strict umask must not leave the owner unable to write
+    return fd

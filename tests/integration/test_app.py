@@ -1,11 +1,14 @@
 """The app factory, configuration from the environment, and migrations."""
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
+from sqlalchemy import text
 
 from issuer import create_app
 from issuer.config import ConfigError, load_config
@@ -67,3 +70,26 @@ def test_migrations_match_the_models(app: Flask) -> None:
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_database_and_secret_are_private_in_an_existing_open_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)  # an operator's folder, readable by everyone
+    old_umask = os.umask(0o022)
+    try:
+        database = f"sqlite:///{data / 'issuer.db'}"
+        app = create_app(
+            {"DATA_DIR": data, "KEYS_DIR": tmp_path / "keys", "SQLALCHEMY_DATABASE_URI": database}
+        )
+        with app.app_context():
+            assert db.engine.url.database == str(data / "issuer.db")
+            with db.engine.begin() as connection:  # WAL mode: -wal and -shm files appear
+                connection.execute(text("CREATE TABLE probe (x INTEGER)"))
+                connection.execute(text("INSERT INTO probe VALUES (1)"))
+            files = ["issuer.db", "issuer.db-wal", "issuer.db-shm", "secret_key"]
+            modes = {name: stat.S_IMODE((data / name).stat().st_mode) for name in files}
+            db.engine.dispose()
+    finally:
+        os.umask(old_umask)
+    assert modes == dict.fromkeys(files, 0o600)
