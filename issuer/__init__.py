@@ -15,7 +15,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the Flask application."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from issuer import cli, context, delivery, errors, inputs
+    from issuer import cli, context, delivery, errors, inputs, security
     from issuer.api import bp as api_bp
     from issuer.auth import access
     from issuer.auth import bp as auth_bp
@@ -27,7 +27,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from issuer.public.fastpath import HostedAssertionFastPath
     from issuer.studio import bp as studio_bp
 
-    app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=None)
+    # issuer/static/: the pages' style sheet and scripts (caching: see security.py).
+    app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder="static")
     app.config.update(load_config())
     if test_config:
         app.config.update(test_config)
@@ -41,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     delivery.init_app(app)  # sends the outbox in a thread, started by the first request needing it
     errors.init_app(app)
     inputs.init_app(app)  # no control characters or broken Unicode in any text input
+    security.init_app(app)  # security headers of the pages, session cookie settings
     access.init_app(app)
     profile_routes.init_app(app)
     for blueprint in (api_bp, public_bp, auth_bp, studio_bp, profiles_bp):

@@ -147,7 +147,8 @@ def test_create_course_in_the_studio(
     form = page(as_admin, "/studio/courses/new")
     for label in ("Name", "Description", "Badge for completing the course"):
         assert f">{label}</label>" in form, label
-    assert 'id="add-stage"' in form and "<script>" in form
+    assert 'id="add-stage"' in form
+    assert '<script src="/static/js/course-form.js" defer></script>' in form
     # Three blank rows for adding stages without JavaScript.
     assert [f"stages-{i}-name" in form for i in range(4)] == [True, True, True, False]
     # The row the "Add stage" button copies, numbered by the script.
