@@ -15,7 +15,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the Flask application."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from issuer import cli, context, delivery, errors, inputs, security
+    from issuer import cli, context, delivery, errors, inputs, ratelimits, security
     from issuer.api import bp as api_bp
     from issuer.auth import access
     from issuer.auth import bp as auth_bp
@@ -47,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     profile_routes.init_app(app)
     for blueprint in (api_bp, public_bp, auth_bp, studio_bp, profiles_bp):
         app.register_blueprint(blueprint)
+    ratelimits.init_app(app)  # needs the views: it limits some of them
     app.wsgi_app = HostedAssertionFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     if hops := int(app.config["PROXY_HOPS"]):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_KEYS_DIR = PROJECT_ROOT / "keys"
@@ -48,6 +50,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The official OB 3.0 AchievementCredential JSON Schema, when a copy is at hand: every
         # credential is then checked against it too, before it is signed.
         "OB3_SCHEMA": env.get("ISSUER_OB3_SCHEMA") or None,
+        # Rate limits per client address (issuer/ratelimits.py), counted in the database unless
+        # a storage URI of the limits library (redis://...) is given.
+        "RATELIMIT_ENABLED": _flag(env, "ISSUER_RATELIMITS", True),
+        "RATELIMIT_STORAGE": env.get("ISSUER_RATELIMIT_STORAGE") or "database",
+        "RATELIMIT_LOGIN": env.get("ISSUER_RATELIMIT_LOGIN") or "10 per minute; 100 per hour",
+        "RATELIMIT_VERIFY": env.get("ISSUER_RATELIMIT_VERIFY") or "30 per minute; 300 per hour",
     }
 
 
@@ -85,9 +93,28 @@ def finalize_config(config: dict[str, Any]) -> None:
         raise ConfigError("ISSUER_MAX_IMAGE_BYTES must be a positive number")
     if not config.get("MAIL_FROM"):
         config["MAIL_FROM"] = f"badges@{parts.hostname or 'localhost'}"
+    for name in ("RATELIMIT_LOGIN", "RATELIMIT_VERIFY"):
+        value = config.setdefault(name, "")
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f"ISSUER_{name} must be limits such as '10 per minute; 100 per hour', got {value!r}"
+            ) from None
     delivery = config.setdefault("OUTBOX_DELIVERY", "background")
     if delivery not in ("background", "off"):
         raise ConfigError(f"ISSUER_OUTBOX_DELIVERY must be background or off, got {delivery!r}")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -24,12 +25,14 @@ _MESSAGES = {
     410: "This resource is gone.",
     413: "The request body is too large.",
     415: "Unsupported media type.",
+    429: "Too many requests from your address; wait a little (see Retry-After) and try again.",
     500: "Something went wrong on our side; the error has been logged.",
 }
 
 
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    app.register_error_handler(RateLimitExceeded, _handle_rate_limit)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(ServiceError, _handle_service)
     app.register_error_handler(SchemaValidationError, _handle_schema)
@@ -81,6 +84,15 @@ def _handle_http(error: HTTPException) -> Response:
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
+
+
+def _handle_rate_limit(error: RateLimitExceeded) -> Response:
+    # Retry-After (and the X-RateLimit-* headers) are added by Flask-Limiter after the request.
+    return error_response(
+        429,
+        f"too many requests from your address: at most {error.limit.limit}; "
+        "wait a little (see Retry-After) and try again",
+    )
 
 
 def _handle_service(error: ServiceError) -> Response:

@@ -68,6 +68,8 @@ def build_app(database_url: str, keystore: KeyStore, data_dir: Path, **extra: An
         "SECRET_KEY": "test-secret",
         # Deterministic tests: e-mail is delivered only where a test asks for it.
         "OUTBOX_DELIVERY": "off",
+        # Rate limits only where a test asks for them.
+        "RATELIMIT_ENABLED": False,
     }
     if OFFICIAL_CREDENTIAL_SCHEMA.is_file():
         config["OB3_SCHEMA"] = str(OFFICIAL_CREDENTIAL_SCHEMA)

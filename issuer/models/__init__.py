@@ -10,6 +10,7 @@ from issuer.models.badges import (
     StatusAllocator,
 )
 from issuer.models.courses import Course, Enrolment, Stage, StageCompletion
+from issuer.models.ratelimits import RateLimitCounter
 from issuer.models.users import ApiToken, User
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Issuer",
     "Notification",
     "OutboxEmail",
+    "RateLimitCounter",
     "Setting",
     "Stage",
     "StageCompletion",
