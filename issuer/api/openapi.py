@@ -81,7 +81,7 @@ def _paths() -> dict[str, Any]:
                 "Create an issuer",
                 body="IssuerCreate",
                 ok=("201", "Issuer"),
-                errors=("400", "413", "415"),
+                errors=("415",),
             ),
             "get": _op("listIssuers", "List issuers", ok=("200", "IssuerList")),
         },
@@ -95,7 +95,7 @@ def _paths() -> dict[str, Any]:
                 "Create a badge",
                 body="BadgeCreate",
                 ok=("201", "Badge"),
-                errors=("400", "413", "415"),
+                errors=("415",),
             ),
             "get": _op(
                 "listBadges", "List every badge, private ones included", ok=("200", "BadgeList")
@@ -109,7 +109,7 @@ def _paths() -> dict[str, Any]:
                 "Change a badge",
                 body="BadgeUpdate",
                 ok=("200", "Badge"),
-                errors=("400", "404", "413", "415"),
+                errors=("404", "415"),
             ),
         },
         "/badges/{badge_id}/awards": {
@@ -128,7 +128,7 @@ def _paths() -> dict[str, Any]:
                     body="AwardCreate",
                     ok=("201", "AwardAnswer"),
                     extra_ok=("200", "AwardAnswerOrDryRun"),
-                    errors=("400", "404", "413", "415"),
+                    errors=("404", "415"),
                     params=[
                         _flag_param("dry_run", "CSV only: check the file and report per row"),
                         _flag_param("notify", "CSV only: notify the recipients (default 1)"),
@@ -165,7 +165,7 @@ def _paths() -> dict[str, Any]:
                 "again keeps the first reason.",
                 body="Revoke",
                 ok=("200", "Award"),
-                errors=("400", "404", "415"),
+                errors=("404", "415"),
             ),
         },
         "/courses": {
@@ -175,7 +175,7 @@ def _paths() -> dict[str, Any]:
                 "award a public badge",
                 body="CourseCreate",
                 ok=("201", "Course"),
-                errors=("400", "415"),
+                errors=("415",),
             ),
             "get": _op("listCourses", "List every course", ok=("200", "CourseList")),
         },
@@ -188,7 +188,7 @@ def _paths() -> dict[str, Any]:
                 "removing a stage that has completions answers 409.",
                 body="CourseUpdate",
                 ok=("200", "Course"),
-                errors=("400", "404", "409", "415"),
+                errors=("404", "409", "415"),
             ),
         },
         "/courses/{course_id}/stages/{stage_id}/completions": {
@@ -203,7 +203,7 @@ def _paths() -> dict[str, Any]:
                 body="CompletionCreate",
                 ok=("201", "CompletionAnswer"),
                 extra_ok=("200", "CompletionAnswer"),
-                errors=("400", "404", "415"),
+                errors=("404", "415"),
             ),
         },
         "/verify": {
@@ -215,7 +215,6 @@ def _paths() -> dict[str, Any]:
                     "(garbage JWS, not an image, nothing baked in) answers 400.",
                     body="Verify",
                     ok=("200", "VerificationResult"),
-                    errors=("400", "413"),
                     authenticated=False,
                 ),
                 "security": [],
@@ -242,7 +241,7 @@ def _paths() -> dict[str, Any]:
                 "Create a user",
                 body="UserCreate",
                 ok=("201", "User"),
-                errors=("400", "409", "415"),
+                errors=("409", "415"),
             ),
             "get": _op(
                 "listUsers",
@@ -282,7 +281,9 @@ def _op(
             "description": "Success",
             "content": {"application/json": {"schema": _ref(schema)}},
         }
-    for status in (("401", "403") if authenticated else ()) + errors:
+    # Any body can be malformed or too large: those answers go without saying.
+    body_errors = ("400", "413") if body else ()
+    for status in dict.fromkeys((("401", "403") if authenticated else ()) + errors + body_errors):
         responses[status] = {
             "description": _ERRORS[status],
             "content": {"application/json": {"schema": _ref("Error")}},
