@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,23 +14,63 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from issuer import delivery
 from issuer.extensions import db
 from issuer.openbadges.keys import generate_private_key_pem
+from issuer.services import users
 from issuer.services.keystore import KeyStore, MemoryKeyStore
 from tests.support import ApiClient, build_app, data_uri, make_token, png_bytes
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The test database: ISSUER_TEST_DATABASE_URL (PostgreSQL in CI) or a temporary SQLite file."""
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """The test database: ISSUER_TEST_DATABASE_URL (PostgreSQL in CI) or a temporary SQLite file.
+
+    Under pytest-xdist (``-n``), every worker on PostgreSQL gets a database of its own, made
+    beside the given one (``<name>_gw0`` ...) and dropped at the end."""
     url = os.environ.get("ISSUER_TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'issuer-test.db'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'issuer-test.db'}"
+        return
+    if worker_id == "master":
+        yield url
+        return
+    given = make_url(url)
+    worker_url = given.set(database=f"{given.database}_{worker_id}")
+    server = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = server.dialect.identifier_preparer.quote(str(worker_url.database))
+    with server.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield worker_url.render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        server.dispose()
+
+
+# werkzeug's default, scrypt, costs about 0.13 s a call on purpose: with a user or two and a
+# log-in in most tests, it was a third of the suite's time. Tests hash with the same function
+# at a cost of one PBKDF2 round (stored hashes name their method, so checking them follows);
+# test_users.py checks that the app itself stores scrypt hashes.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash passwords with one PBKDF2 round for the whole session."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            users,
+            "generate_password_hash",
+            partial(generate_password_hash, method=CHEAP_PASSWORD_HASH),
+        )
+        yield
 
 
 @pytest.fixture(scope="session")

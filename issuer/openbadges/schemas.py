@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -99,8 +100,13 @@ class DocumentSchemaError(ValueError):
     """A document we built breaks a schema it must follow: a bug, so it is never served."""
 
 
+@functools.lru_cache(maxsize=8)
 def load_validator(path: Path) -> Validator:
-    """Load a standalone JSON Schema file, with the draft its ``$schema`` names."""
+    """Load a standalone JSON Schema file, with the draft its ``$schema`` names.
+
+    Checking a large schema against its draft's metaschema takes half a second, and every app
+    the process creates (each test, each worker's app) asks for the same file: once per path.
+    Validators keep no state between calls, so apps and threads share one."""
     schema = json.loads(path.read_text(encoding="utf-8"))
     cls = validator_for(schema)
     cls.check_schema(schema)

@@ -6,9 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
+from issuer.services import users
 from issuer.services.keystore import FileKeyStore
 from tests.support import ApiClient
 
@@ -75,12 +78,16 @@ def test_cli_errors_are_clear(runner: Any) -> None:
     assert "no user" in unknown.output
 
 
-def test_tokens_and_passwords_are_stored_hashed(app: Flask, runner: Any) -> None:
+def test_tokens_and_passwords_are_stored_hashed(
+    app: Flask, runner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sqlalchemy import select
 
     from issuer.extensions import db
     from issuer.models import ApiToken, User
 
+    # The app's own hashing, not the suite's cheap stand-in (tests/conftest.py).
+    monkeypatch.setattr(users, "generate_password_hash", generate_password_hash)
     runner.invoke(
         args=["users", "create", "ada@example.org", "--name", "Ada", "--password", "plain-password"]
     )
@@ -92,3 +99,4 @@ def test_tokens_and_passwords_are_stored_hashed(app: Flask, runner: Any) -> None
     assert all(len(h) == 64 for h in stored)
     assert password_hash is not None
     assert "plain-password" not in password_hash
+    assert password_hash.startswith("scrypt:")
