@@ -17,7 +17,7 @@ from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
 from issuer.openbadges.timestamps import RANGE, TimestampError, check_timestamp
 from issuer.services.badges import get_badge
-from issuer.services.batches import chunks, insert_ignoring_duplicates
+from issuer.services.batches import among, chunks, insert_ignoring_duplicates
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.notifications import notify_awards
 from issuer.services.signing import Signer
@@ -326,14 +326,10 @@ def ensure_learners(names: Mapping[str, str | None], now: datetime) -> dict[str,
 def current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Assertion]:
     """Return each recipient's oldest unrevoked award of this badge."""
     held: dict[uuid.UUID, Assertion] = {}
-    for chunk in chunks(user_ids):
+    for recipients in among(Assertion.recipient_id, user_ids):
         awards = db.session.scalars(
             select(Assertion)
-            .where(
-                Assertion.badge_id == badge_id,
-                Assertion.recipient_id.in_(chunk),
-                Assertion.revoked.is_(False),
-            )
+            .where(Assertion.badge_id == badge_id, recipients, Assertion.revoked.is_(False))
             .order_by(Assertion.created_at.desc())
         )
         for award in awards:
@@ -344,7 +340,7 @@ def current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.
 def find_user_ids(emails: Sequence[str]) -> dict[str, uuid.UUID]:
     """Return the ids of the users with these normalised addresses (unknown ones are left out)."""
     found: dict[str, uuid.UUID] = {}
-    for chunk in chunks(emails):
-        rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))
+    for addresses in among(User.email, emails):
+        rows = db.session.execute(select(User.email, User.id).where(addresses))
         found.update({email: user_id for email, user_id in rows})
     return found

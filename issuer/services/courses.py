@@ -26,7 +26,7 @@ from issuer.services.awards import (
     grant_badge,
     normalized_addresses,
 )
-from issuer.services.batches import chunks, insert_ignoring_duplicates
+from issuer.services.batches import among, chunks, insert_ignoring_duplicates
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.signing import Signer
 
@@ -475,10 +475,10 @@ def _lock_enrolments(
     for chunk in chunks(rows):
         db.session.execute(insert_new, list(chunk))
     enrolments: dict[uuid.UUID, Enrolment] = {}
-    for chunk_ids in chunks(user_ids):
+    for learners in among(Enrolment.user_id, user_ids):
         found = db.session.scalars(
             select(Enrolment)
-            .where(Enrolment.course_id == course_id, Enrolment.user_id.in_(chunk_ids))
+            .where(Enrolment.course_id == course_id, learners)
             .order_by(Enrolment.user_id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -503,11 +503,11 @@ def _finish_courses(
     stage_ids = [stage.id for stage in course.stages]
     open_ids = [uid for uid, e in enrolments.items() if e.completed_at is None]
     done: dict[uuid.UUID, int] = {}
-    for chunk in chunks(open_ids):
+    for learners in among(StageCompletion.user_id, open_ids):
         rows = db.session.execute(
             select(StageCompletion.user_id, func.count())
             .where(
-                StageCompletion.user_id.in_(chunk),
+                learners,
                 StageCompletion.stage_id.in_(stage_ids),
             )
             .group_by(StageCompletion.user_id)
@@ -594,10 +594,10 @@ def _completions(
     stage_id: uuid.UUID, user_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, StageCompletion]:
     found: dict[uuid.UUID, StageCompletion] = {}
-    for chunk in chunks(user_ids):
+    for learners in among(StageCompletion.user_id, user_ids):
         rows = db.session.scalars(
             select(StageCompletion)
-            .where(StageCompletion.stage_id == stage_id, StageCompletion.user_id.in_(chunk))
+            .where(StageCompletion.stage_id == stage_id, learners)
             .options(joinedload(StageCompletion.assertion))
             .execution_options(populate_existing=True)
         )

@@ -20,7 +20,7 @@ from issuer.models import Assertion, BadgeClass, Issuer, Notification, User
 from issuer.models.types import utcnow
 from issuer.openbadges.urls import PublicUrls
 from issuer.services import outbox
-from issuer.services.batches import chunks
+from issuer.services.batches import among, chunks
 
 
 def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls) -> None:
@@ -170,8 +170,8 @@ def mark_queued() -> None:
 def _user_names(emails: set[str]) -> dict[str, str]:
     """The display name of each address's account (by address: no UUIDs to parse)."""
     names: dict[str, str] = {}
-    for chunk in chunks(list(emails)):
-        rows = db.session.execute(select(User.email, User.name).where(User.email.in_(chunk)))
+    for addresses in among(User.email, list(emails)):
+        rows = db.session.execute(select(User.email, User.name).where(addresses))
         names.update({email: name for email, name in rows})
     return names
 
