@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, User
@@ -17,7 +17,7 @@ from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
 from issuer.openbadges.timestamps import RANGE, TimestampError, check_timestamp
 from issuer.services.badges import get_badge
-from issuer.services.batches import among, chunks, insert_ignoring_duplicates
+from issuer.services.batches import among, insert_rows
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.notifications import notify_awards
 from issuer.services.signing import Signer
@@ -230,16 +230,11 @@ def _insert_awards(
     come back as the session's objects. Unless duplicates were asked for, the partial unique
     index on current awards decides races: the loser inserts nothing and does not fail.
     """
-    statement: Any = insert(Assertion)
-    if not allow_duplicate:
-        statement = insert_ignoring_duplicates(
-            Assertion, "badge_id", "recipient_id", where=text(CURRENT_AWARD)
-        )
-    created: dict[uuid.UUID, Assertion] = {}
-    for chunk in chunks(rows):
-        for award in db.session.scalars(statement.returning(Assertion), list(chunk)):
-            created[award.id] = award
-    return created
+    unique = () if allow_duplicate else ("badge_id", "recipient_id")
+    awards = insert_rows(
+        Assertion, rows, unique=unique, where=text(CURRENT_AWARD), returning=Assertion
+    )
+    return {award.id: award for award in awards}
 
 
 def get_assertion(assertion_id: uuid.UUID) -> Assertion:
@@ -316,9 +311,7 @@ def ensure_learners(names: Mapping[str, str | None], now: datetime) -> dict[str,
         if email not in found
     ]
     if missing:
-        insert_new = insert_ignoring_duplicates(User, "email")
-        for chunk in chunks(missing):
-            db.session.execute(insert_new, list(chunk))
+        insert_rows(User, missing, unique=("email",))
         found.update(find_user_ids([row["email"] for row in missing]))
     return found
 

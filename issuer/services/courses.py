@@ -26,7 +26,7 @@ from issuer.services.awards import (
     grant_badge,
     normalized_addresses,
 )
-from issuer.services.batches import among, chunks, insert_ignoring_duplicates
+from issuer.services.batches import among, chunks, insert_rows
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.signing import Signer
 
@@ -157,12 +157,14 @@ def complete_stage(
         for user_id in ordered
     ]
     completion_ids = {row["user_id"]: row["id"] for row in new_rows}
-    inserted: set[uuid.UUID] = set()
-    insert_new = insert_ignoring_duplicates(StageCompletion, "stage_id", "user_id").returning(
-        StageCompletion.user_id
+    inserted = set(
+        insert_rows(
+            StageCompletion,
+            new_rows,
+            unique=("stage_id", "user_id"),
+            returning=StageCompletion.user_id,
+        )
     )
-    for chunk in chunks(new_rows):
-        inserted.update(db.session.scalars(insert_new, list(chunk)))
 
     stage_awards: dict[uuid.UUID, Assertion] = {}
     new_award_ids: set[uuid.UUID] = set()
@@ -467,13 +469,11 @@ def _lock_enrolments(
     course_id: uuid.UUID, user_ids: list[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, Enrolment]:
     """Enrol the learners (once) and lock their enrolment rows until the commit."""
-    insert_new = insert_ignoring_duplicates(Enrolment, "course_id", "user_id")
     rows = [
         {"id": uuid.uuid4(), "course_id": course_id, "user_id": user_id, "started_at": now}
         for user_id in user_ids
     ]
-    for chunk in chunks(rows):
-        db.session.execute(insert_new, list(chunk))
+    insert_rows(Enrolment, rows, unique=("course_id", "user_id"))
     enrolments: dict[uuid.UUID, Enrolment] = {}
     for learners in among(Enrolment.user_id, user_ids):
         found = db.session.scalars(

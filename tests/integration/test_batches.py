@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from issuer.extensions import db
+from issuer.models import User
 from issuer.models.types import utcnow
 from issuer.services.awards import ensure_learners, find_user_ids
-from issuer.services.batches import CHUNK
+from issuer.services.batches import CHUNK, insert_rows
 
 
 @contextmanager
@@ -44,3 +46,25 @@ def test_many_addresses_are_found_in_one_statement_on_postgresql(app: Flask) -> 
     assert len(seen) == (1 if postgresql else 3)
     if postgresql:
         assert "ANY" in seen[0]
+
+
+def test_insert_rows_skips_clashes_and_returns_what_it_inserted(app: Flask) -> None:
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "email": f"row{n}@batch.example",
+            "name": f"Row {n}",
+            "created_at": now,
+        }
+        for n in range(CHUNK + 3)
+    ]
+    with app.app_context():
+        first = insert_rows(User, rows[:2], unique=("email",), returning=User.email)
+        again = insert_rows(User, rows, unique=("email",), returning=User)
+        db.session.commit()
+        stored = db.session.scalar(select(func.count()).select_from(User))
+    assert first == ["row0@batch.example", "row1@batch.example"]
+    assert sorted(user.email for user in again) == sorted(str(row["email"]) for row in rows[2:])
+    assert all(user.role == "learner" for user in again)  # the model's default
+    assert stored == len(rows)
