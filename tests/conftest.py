@@ -95,6 +95,12 @@ def migrated(
 
 
 def _drop_everything() -> None:
+    """Leave the database as new: no tables, and on PostgreSQL no trigger functions either."""
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+            return
     db.drop_all()
     with db.engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

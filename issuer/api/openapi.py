@@ -98,7 +98,14 @@ def _paths() -> dict[str, Any]:
                 errors=("415",),
             ),
             "get": _op(
-                "listBadges", "List every badge, private ones included", ok=("200", "BadgeList")
+                "listBadges",
+                "List every badge, private ones included, oldest first",
+                ok=("200", "BadgeList"),
+                errors=("400",),
+                params=[
+                    _query_param("page", "Page number, from 1"),
+                    _query_param("per_page", "Badges per page, 1 to 500 (default 100)"),
+                ],
             ),
         },
         "/badges/{badge_id}": {

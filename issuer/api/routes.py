@@ -91,11 +91,23 @@ def create_badge() -> Response:
 
 @bp.get("/badges")
 def list_badges() -> Response:
-    """List every badge class, private ones included."""
-    found = badges.list_badges(include_private=True)
+    """List every badge class, private ones included, a page at a time."""
+    page = page_args(default_size=100)
+    found, total = badges.page_badges(offset=page.offset, limit=page.size)
     counts = badges.count_awards([b.id for b in found])
     urls = context.urls()
-    return jsonify({"badges": [badge_json(b, urls, counts.get(b.id, 0)) for b in found]})
+    has_next = page.offset + len(found) < total
+    return jsonify(
+        {
+            "badges": [badge_json(b, urls, counts.get(b.id, 0)) for b in found],
+            "page": page.number,
+            "per_page": page.size,
+            "total": total,
+            "next": url_for("api.list_badges", page=page.number + 1, per_page=page.size)
+            if has_next
+            else None,
+        }
+    )
 
 
 @bp.get("/badges/<uuid:badge_id>")

@@ -4,6 +4,7 @@ from issuer.models.activity import Notification, OutboxEmail, Setting
 from issuer.models.badges import (
     Assertion,
     BadgeClass,
+    BadgeTally,
     CsvUpload,
     Image,
     Issuer,
@@ -11,12 +12,13 @@ from issuer.models.badges import (
 )
 from issuer.models.courses import Course, Enrolment, Stage, StageCompletion
 from issuer.models.ratelimits import RateLimitCounter
-from issuer.models.users import ApiToken, User
+from issuer.models.users import ApiToken, Tally, User
 
 __all__ = [
     "ApiToken",
     "Assertion",
     "BadgeClass",
+    "BadgeTally",
     "Course",
     "CsvUpload",
     "Enrolment",
@@ -29,5 +31,6 @@ __all__ = [
     "Stage",
     "StageCompletion",
     "StatusAllocator",
+    "Tally",
     "User",
 ]

@@ -73,6 +73,14 @@ class BadgeClass(Base):
 # Which awards count as "the award a recipient holds": at most one such award per badge and
 # recipient. An ON CONFLICT clause must name this predicate exactly to hit the index.
 CURRENT_AWARD = "revoked = false AND duplicate = false"
+# Awards that may appear in the feed (their badge permitting), and revoked awards, as partial
+# index predicates per database. Written exactly as SQLAlchemy renders the queries' filters
+# (``Assertion.revoked.is_(False)``): SQLite uses a partial index only on a textual match.
+FEED_AWARD = {
+    "sqlite": "revoked IS 0 AND hidden IS 0",
+    "postgresql": "revoked IS false AND hidden IS false",
+}
+REVOKED_AWARD = {"sqlite": "revoked IS 1", "postgresql": "revoked IS true"}
 
 
 class Assertion(Base):
@@ -90,9 +98,37 @@ class Assertion(Base):
             sqlite_where=text(CURRENT_AWARD),
             postgresql_where=text(CURRENT_AWARD),
         ),
-        Index("ix_assertions_badge_created", "badge_id", "created_at"),
+        Index("ix_assertions_badge_created", "badge_id", "created_at", "id"),
         # Each OB 3.0 credential owns one bit of one status list.
         Index("ix_assertions_status", "status_list", "status_index", unique=True),
+        # The lists that read a small part of the table, whatever its size: the feed (newest
+        # current awards) and revocation and status lists (revoked awards only, by badge).
+        # ``revoked`` is in the keys too, redundant as it is, so that SQLite (which weighs
+        # indexes by the terms they match) prefers these to the badge's index of all awards.
+        Index(
+            "ix_assertions_feed",
+            "created_at",
+            "id",
+            sqlite_where=text(FEED_AWARD["sqlite"]),
+            postgresql_where=text(FEED_AWARD["postgresql"]),
+        ),
+        Index(
+            "ix_assertions_revoked",
+            "badge_id",
+            "revoked",
+            "revoked_at",
+            "id",
+            sqlite_where=text(REVOKED_AWARD["sqlite"]),
+            postgresql_where=text(REVOKED_AWARD["postgresql"]),
+        ),
+        Index(
+            "ix_assertions_status_revoked",
+            "status_list",
+            "revoked",
+            "status_index",
+            sqlite_where=text(REVOKED_AWARD["sqlite"]),
+            postgresql_where=text(REVOKED_AWARD["postgresql"]),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -126,6 +162,20 @@ class Assertion(Base):
 
     badge: Mapped[BadgeClass] = relationship()
     recipient: Mapped[User] = relationship()
+
+
+class BadgeTally(Base):
+    """How many awards a badge has, and how many of them are revoked.
+
+    Kept by database triggers (migration 0008) on every insert, revocation and delete of an
+    assertion, whoever makes it; the app only reads it, so lists never count awards.
+    """
+
+    __tablename__ = "badge_tallies"
+
+    badge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("badge_classes.id"), primary_key=True)
+    awarded: Mapped[int] = mapped_column(BigInteger)
+    revoked: Mapped[int] = mapped_column(BigInteger)
 
 
 class StatusAllocator(Base):

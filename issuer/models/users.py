@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from issuer.extensions import Base
@@ -19,7 +19,12 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask_login is untyped
     """A person: an admin who runs the issuer, or a learner who receives badges."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'learner')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'learner')", name="role"),
+        # The people list (by name) and the API's user list (oldest first), a page at a time.
+        Index("ix_users_name_email", "name", "email"),
+        Index("ix_users_created", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     # Stored normalised (trimmed, lower-cased), so lookups and uniqueness ignore case.
@@ -46,3 +51,12 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class Tally(Base):
+    """A site-wide count kept by database triggers (migration 0008): ``users``, for now."""
+
+    __tablename__ = "tallies"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

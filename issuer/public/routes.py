@@ -52,8 +52,8 @@ def get_issuer(issuer_id: uuid.UUID, force_json: bool) -> Response:
 @bp.get("/public/issuers/<uuid:issuer_id>/revocations")
 def get_revocations(issuer_id: uuid.UUID) -> Response:
     """An issuer's RevocationList: the signed awards verifiers must no longer accept."""
-    document = hosted.revocation_list_document(issuer_id, context.urls())
-    return document_response(document, cache_control=REVALIDATE)
+    found = hosted.revocation_list(issuer_id, context.urls())
+    return body_response(found.body, found.etag, cache_control=REVALIDATE)
 
 
 @bp.get("/public/keys/<key_ref>")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, User
@@ -16,7 +16,7 @@ from issuer.models.badges import CURRENT_AWARD
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
 from issuer.openbadges.timestamps import RANGE, TimestampError, check_timestamp
-from issuer.services.badges import get_badge
+from issuer.services.badges import count_all_awards, get_badge
 from issuer.services.batches import among, insert_rows
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.notifications import notify_awards
@@ -248,9 +248,7 @@ def get_assertion(assertion_id: uuid.UUID) -> Assertion:
 def list_awards(badge_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[Assertion], int]:
     """Return one page of a badge's awards, newest first, and the total count."""
     get_badge(badge_id)
-    total = db.session.scalar(
-        select(func.count()).select_from(Assertion).where(Assertion.badge_id == badge_id)
-    )
+    total = count_all_awards(badge_id)
     awards = db.session.scalars(
         select(Assertion)
         .where(Assertion.badge_id == badge_id)
@@ -258,7 +256,7 @@ def list_awards(badge_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[A
         .offset(offset)
         .limit(limit)
     ).all()
-    return list(awards), total or 0
+    return list(awards), total
 
 
 def revoke_assertion(assertion_id: uuid.UUID, reason: str) -> Assertion:

@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from issuer.extensions import db
-from issuer.models import Assertion, BadgeClass, Course, Issuer, Stage
+from issuer.models import BadgeClass, BadgeTally, Course, Issuer, Stage
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.images import store_image
 
@@ -74,11 +74,7 @@ def get_badge(badge_id: uuid.UUID) -> BadgeClass:
 
 def list_badges(*, include_private: bool, issuer_id: uuid.UUID | None = None) -> list[BadgeClass]:
     """Return badge classes, oldest first; private ones only when asked for."""
-    query = (
-        select(BadgeClass)
-        .options(joinedload(BadgeClass.issuer))  # pages show the issuer's name: no query per row
-        .order_by(BadgeClass.created_at, BadgeClass.id)
-    )
+    query = _badges_in_order()
     if not include_private:
         query = query.where(BadgeClass.private.is_(False))
     if issuer_id is not None:
@@ -86,16 +82,38 @@ def list_badges(*, include_private: bool, issuer_id: uuid.UUID | None = None) ->
     return list(db.session.scalars(query))
 
 
+def page_badges(*, offset: int, limit: int) -> tuple[list[BadgeClass], int]:
+    """Return one page of every badge class (private ones included), oldest first, and the total."""
+    total = db.session.scalar(select(func.count()).select_from(BadgeClass)) or 0
+    found = db.session.scalars(_badges_in_order().offset(offset).limit(limit))
+    return list(found), total
+
+
+def _badges_in_order() -> Select[BadgeClass]:
+    # Pages show the issuer's name: loaded with the badges, not one query per row.
+    return (
+        select(BadgeClass)
+        .options(joinedload(BadgeClass.issuer))
+        .order_by(BadgeClass.created_at, BadgeClass.id)
+    )
+
+
 def count_awards(badge_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Return how many unrevoked awards each of these badges has."""
+    """Return how many unrevoked awards each of these badges has (from the kept tallies)."""
     if not badge_ids:
         return {}
     rows = db.session.execute(
-        select(Assertion.badge_id, func.count())
-        .where(Assertion.badge_id.in_(badge_ids), Assertion.revoked.is_(False))
-        .group_by(Assertion.badge_id)
+        select(BadgeTally.badge_id, BadgeTally.awarded - BadgeTally.revoked).where(
+            BadgeTally.badge_id.in_(badge_ids)
+        )
     )
-    return {badge_id: count for badge_id, count in rows}
+    return {badge_id: current for badge_id, current in rows}
+
+
+def count_all_awards(badge_id: uuid.UUID) -> int:
+    """Return how many awards a badge has, revoked ones included (from the kept tally)."""
+    query = select(BadgeTally.awarded).where(BadgeTally.badge_id == badge_id)
+    return db.session.scalar(query) or 0
 
 
 def _apply(badge: BadgeClass, fields: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -9,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, undefer
 
 from issuer.extensions import db
-from issuer.models import Assertion, BadgeClass, Image, Issuer
+from issuer.models import Assertion, BadgeClass, BadgeTally, Image, Issuer
 from issuer.openbadges import ob2
 from issuer.openbadges.urls import PublicUrls, parse_key_ref
 from issuer.services.errors import GoneError, NotFoundError
@@ -112,21 +113,45 @@ def _find_key(keys: Sequence[SigningKey], kid: str) -> SigningKey:
     return key
 
 
-def revocation_list_document(issuer_id: uuid.UUID, urls: PublicUrls) -> dict[str, Any]:
-    """Build an issuer's RevocationList: every revoked award of its badges, oldest first."""
+@dataclass(frozen=True)
+class SerialisedDocument:
+    """A public document ready to serve: its bytes and their ETag."""
+
+    body: bytes
+    etag: str
+
+
+def revocation_list(issuer_id: uuid.UUID, urls: PublicUrls) -> SerialisedDocument:
+    """An issuer's RevocationList, serialised: every revoked award of its badges, oldest first.
+
+    Built again only when the issuer's count of revoked awards (a kept tally) has changed, so
+    a request costs two small look-ups however many awards were ever revoked.
+    """
     if db.session.get(Issuer, issuer_id) is None:
         raise NotFoundError(f"no issuer with id {issuer_id}")
+    revoked = db.session.scalar(
+        select(func.coalesce(func.sum(BadgeTally.revoked), 0))
+        .join(BadgeClass, BadgeClass.id == BadgeTally.badge_id)
+        .where(BadgeClass.issuer_id == issuer_id)
+    )
+    return _revocation_list(issuer_id, urls.revocations(issuer_id), urls.issuer(issuer_id), revoked)
+
+
+@functools.lru_cache(maxsize=64)
+def _revocation_list(
+    issuer_id: uuid.UUID, url: str, issuer_url: str, revoked: int
+) -> SerialisedDocument:
     rows = db.session.execute(
         select(Assertion.id, Assertion.revocation_reason)
         .join(BadgeClass, BadgeClass.id == Assertion.badge_id)
         .where(BadgeClass.issuer_id == issuer_id, Assertion.revoked.is_(True))
         .order_by(Assertion.revoked_at, Assertion.id)
     )
-    return ob2.build_revocation_list(
-        urls.revocations(issuer_id),
-        urls.issuer(issuer_id),
-        [(f"urn:uuid:{assertion_id}", reason) for assertion_id, reason in rows],
+    document = ob2.build_revocation_list(
+        url, issuer_url, [(f"urn:uuid:{assertion_id}", reason) for assertion_id, reason in rows]
     )
+    body = ob2.serialize(document)
+    return SerialisedDocument(body, etag_of(body))
 
 
 def badge_document(

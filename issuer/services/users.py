@@ -8,11 +8,11 @@ import uuid
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from issuer.extensions import db
-from issuer.models import ApiToken, User
+from issuer.models import ApiToken, Tally, User
 from issuer.openbadges.identity import InvalidEmailError, normalize_email
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.prepared import Prepared
@@ -73,7 +73,7 @@ def get_user(user_id: uuid.UUID) -> User:
 
 def list_users(*, offset: int, limit: int) -> tuple[list[User], int]:
     """Return one page of users (oldest first) and the total count."""
-    total = db.session.scalar(select(func.count()).select_from(User)) or 0
+    total = db.session.scalar(select(Tally.value).where(Tally.name == "users")) or 0
     users = db.session.scalars(
         select(User).order_by(User.created_at, User.id).offset(offset).limit(limit)
     ).all()

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import pstats
+import random
 import re
 import shutil
 import signal
@@ -302,8 +303,10 @@ def run_wrk(url: str, seconds: int, threads: int, connections: int) -> LoadResul
     )
 
 
-def _python_worker(port: int, path: str, connections: int, deadline: float) -> tuple[int, int, int]:
-    """One load process: ``connections`` threads GET the path until the deadline."""
+def _python_worker(
+    port: int, paths: Sequence[str], connections: int, deadline: float
+) -> tuple[int, int, int]:
+    """One load process: ``connections`` threads GET the paths at random until the deadline."""
     counts = [0, 0, 0]  # ok, non-2xx, errors
     lock = threading.Lock()
 
@@ -314,6 +317,7 @@ def _python_worker(port: int, path: str, connections: int, deadline: float) -> t
             try:
                 if connection is None:
                     connection = http.client.HTTPConnection(HOST, port, timeout=10)
+                path = random.choice(paths)  # noqa: S311  # which award to read, not a secret
                 connection.request("GET", path, headers={"Accept": ACCEPT})
                 response = connection.getresponse()
                 response.read()
@@ -344,14 +348,17 @@ def _python_worker(port: int, path: str, connections: int, deadline: float) -> t
     return counts[0], counts[1], counts[2]
 
 
-def run_python(port: int, path: str, seconds: int, processes: int, connections: int) -> LoadResult:
-    """Load a URL with ``processes`` processes of http.client threads (fallback without wrk)."""
+def run_python(
+    port: int, paths: Sequence[str], seconds: int, processes: int, connections: int
+) -> LoadResult:
+    """Load URLs with ``processes`` processes of http.client threads (fallback without wrk)."""
     per_process = max(1, connections // processes)
     start = time.time()
     deadline = start + seconds
     with concurrent.futures.ProcessPoolExecutor(processes) as pool:
         futures = [
-            pool.submit(_python_worker, port, path, per_process, deadline) for _ in range(processes)
+            pool.submit(_python_worker, port, paths, per_process, deadline)
+            for _ in range(processes)
         ]
         results = [future.result() for future in futures]
     elapsed = time.time() - start
@@ -473,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             def load(seconds: int) -> LoadResult:
                 if use_wrk:
                     return run_wrk(base_url + fixture.path, seconds, args.threads, args.connections)
-                return run_python(port, fixture.path, seconds, args.threads, args.connections)
+                return run_python(port, [fixture.path], seconds, args.threads, args.connections)
 
             loader = (
                 f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"

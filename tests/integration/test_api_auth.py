@@ -39,7 +39,7 @@ def test_learner_token_is_403(app: Flask, client: FlaskClient) -> None:
 def test_admin_token_is_accepted(api: ApiClient) -> None:
     response = api.get("/badges")
     assert response.status_code == 200
-    assert response.json == {"badges": []}
+    assert (response.json or {})["badges"] == []
 
 
 def test_openapi_needs_no_token(client: FlaskClient) -> None:

@@ -171,6 +171,20 @@ def test_list_includes_private_badges_with_award_counts(
     assert api.get(f"/badges/{private['id']}").status_code == 200
 
 
+def test_list_is_paged_oldest_first(api: ApiClient, make_badge: Any) -> None:
+    made = [make_badge(name=f"Badge {n}")["id"] for n in range(5)]
+    first = api.get("/badges?per_page=2").json
+    assert first is not None
+    assert [b["id"] for b in first["badges"]] == made[:2]
+    assert (first["page"], first["per_page"], first["total"]) == (1, 2, 5)
+    assert first["next"] == "/api/v1/badges?page=2&per_page=2"
+    last = api.get("/badges?page=3&per_page=2").json
+    assert last is not None
+    assert [b["id"] for b in last["badges"]] == made[4:]
+    assert last["next"] is None
+    assert api.get("/badges?per_page=501").status_code == 400
+
+
 def test_patch_changes_only_given_fields(api: ApiClient, make_badge: Any) -> None:
     badge = make_badge()
     response = api.patch(
