@@ -5,16 +5,25 @@ statement execution and pool checkout (which together cost several times the que
 SQLite) and runs one prepared SELECT on a DB-API connection that each thread keeps for these
 reads, in autocommit so that it never holds a transaction open. Values still pass through
 SQLAlchemy's own type converters, so they come back exactly as the ORM would return them.
+
+On PostgreSQL (psycopg) the SELECT is prepared once per connection and run on psycopg's libpq
+connection, its row loaded by psycopg's own Transformer: the values a cursor would return, for
+a fifth of the cursor's CPU (about 13 against 65 microseconds here), which is most of what a
+hosted GET costs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from psycopg import errors as psycopg_errors
+from psycopg import pq
+from psycopg.adapt import Transformer
 from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import PoolProxiedConnection
@@ -31,9 +40,16 @@ class _ThreadConnection:
     def __init__(self, engine: Engine) -> None:
         self.proxy: PoolProxiedConnection = engine.raw_connection()
         self.proxy.detach()  # off the pool's books, so it never starves other requests
-        self.dbapi = self.proxy.dbapi_connection
+        dbapi: Any = self.proxy.dbapi_connection
+        self.dbapi = dbapi
+        self.libpq: Any = None  # psycopg's libpq connection and row loader, on PostgreSQL
+        self.transformer: Any = None
+        self.prepared: set[bytes] = set()  # names of the statements prepared on it
         if engine.dialect.name == "postgresql":
-            self.dbapi.autocommit = True  # type: ignore[union-attr]
+            dbapi.autocommit = True
+            if engine.dialect.driver == "psycopg":
+                self.libpq = dbapi.pgconn
+                self.transformer = Transformer(dbapi)
 
     def close(self) -> None:
         """Close the connection, ignoring one already broken."""
@@ -65,6 +81,8 @@ class RowReader:
         names = ", ".join(quote(name) for name in columns)
         where = f"{quote(key.name)} = {placeholder}"
         self.sql = f"SELECT {names} FROM {quote(table.name)} WHERE {where}"  # noqa: S608
+        self._libpq_sql = self.sql.replace(placeholder, "$1").encode()
+        self._libpq_name = f"row_{hashlib.sha256(self._libpq_sql).hexdigest()[:16]}".encode()
         self._bind: Converter = key.type.dialect_impl(dialect).bind_processor(dialect)
         converters = [
             table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
@@ -95,7 +113,10 @@ class RowReader:
         return tuple(values)
 
     def _fetch(self, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        cursor = self._connection().cursor()
+        held = self._connection()
+        if held.libpq is not None:
+            return self._fetch_libpq(held, str(parameters[0]).encode())
+        cursor = held.dbapi.cursor()
         try:
             cursor.execute(self.sql, parameters)
             row = cursor.fetchone()
@@ -103,7 +124,18 @@ class RowReader:
             cursor.close()
         return None if row is None else tuple(row)
 
-    def _connection(self) -> Any:
+    def _fetch_libpq(self, held: _ThreadConnection, key: bytes) -> tuple[Any, ...] | None:
+        if self._libpq_name not in held.prepared:
+            _check(held.libpq.prepare(self._libpq_name, self._libpq_sql), held.dbapi)
+            held.prepared.add(self._libpq_name)
+        result = _check(held.libpq.exec_prepared(self._libpq_name, [key]), held.dbapi)
+        if result.ntuples == 0:
+            return None
+        held.transformer.set_pgresult(result)
+        row: tuple[Any, ...] = held.transformer.load_row(0, tuple)
+        return row
+
+    def _connection(self) -> _ThreadConnection:
         held: _ThreadConnection | None = getattr(self._local, "connection", None)
         if held is None:
             engine = self._engine()
@@ -112,7 +144,7 @@ class RowReader:
             held = self._local.connection = _ThreadConnection(engine)
             with self._lock:
                 self._opened.add(held)
-        return held.dbapi
+        return held
 
     def close(self) -> None:
         """Close the connections of every thread (they reopen on the next read)."""
@@ -128,6 +160,13 @@ class RowReader:
         if held is not None:
             held.close()
             del self._local.connection
+
+
+def _check(result: Any, connection: Any) -> Any:
+    """Return a libpq result, or raise psycopg's error for it (a broken connection too)."""
+    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+        raise psycopg_errors.error_from_result(result, encoding=connection.info.encoding)
+    return result
 
 
 _readers: weakref.WeakKeyDictionary[Engine, dict[tuple[str, tuple[str, ...]], RowReader]] = (
