@@ -16,6 +16,7 @@ from issuer.services import users as user_service
 from issuer.services.errors import ServiceError
 from issuer.services.issuers import list_issuers
 from issuer.services.keystore import ensure_signing_key
+from issuer.services.schema import missing_schema_parts
 
 users_cli = AppGroup("users", help="Manage users.")
 tokens_cli = AppGroup("tokens", help="Manage API tokens.")
@@ -44,7 +45,13 @@ def init_app(app: Flask) -> None:
 def init_command(admin_email: str) -> None:
     """Create or upgrade the database, create a signing key and the first admin if missing."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    click.echo("Database schema is up to date.")
+    missing = missing_schema_parts()
+    if missing:
+        raise click.ClickException(
+            "the database lacks what the queries rely on (restore it, or run the migrations "
+            "on an empty database): " + "; ".join(missing)
+        )
+    click.echo("Database schema is up to date (indexes and triggers checked).")
     key = ensure_signing_key(context.keystore())
     if key is not None:
         click.echo(f"Created signing key {key.kid} in {current_app.config['KEYS_DIR']}.")

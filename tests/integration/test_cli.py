@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
+from issuer.extensions import db
 from issuer.services import users
 from issuer.services.keystore import FileKeyStore
 from tests.support import ApiClient
@@ -100,3 +102,27 @@ def test_tokens_and_passwords_are_stored_hashed(
     assert password_hash is not None
     assert "plain-password" not in password_hash
     assert password_hash.startswith("scrypt:")
+
+
+def test_init_refuses_a_database_without_the_indexes_and_triggers_queries_need(
+    app: Flask,
+) -> None:
+    assertions = db.metadata.tables["assertions"]
+    feed_index = next(i for i in assertions.indexes if i.name == "ix_assertions_feed")
+    with app.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+        with db.engine.begin() as connection:
+            feed_index.drop(connection)
+            if postgresql:
+                connection.execute(text("ALTER TABLE users DISABLE TRIGGER users_tally_insert"))
+    try:
+        result = app.test_cli_runner().invoke(args=["init"])
+        assert result.exit_code != 0
+        assert "index ix_assertions_feed on assertions" in result.output
+        assert ("trigger users_tally_insert" in result.output) == postgresql
+    finally:
+        with app.app_context(), db.engine.begin() as connection:
+            feed_index.create(connection)
+            if postgresql:
+                connection.execute(text("ALTER TABLE users ENABLE TRIGGER users_tally_insert"))
+    assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
