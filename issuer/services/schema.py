@@ -38,7 +38,9 @@ def missing_schema_parts() -> list[str]:
         )
         missing += [f"index {name} (invalid: drop and create it again)" for name in invalid]
         triggers = set(
-            db.session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"))
+            db.session.scalars(
+                text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'")
+            )
         )
     else:
         triggers = set(
