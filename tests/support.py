@@ -9,7 +9,8 @@ import json
 import os
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image as PILImage
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
 from issuer import create_app
@@ -196,3 +199,20 @@ def race(
     for thread in threads:
         thread.join(timeout=120)
     return answers
+
+
+@contextmanager
+def recorded_statements(engine: Engine) -> Iterator[list[tuple[str, Any, bool]]]:
+    """Each SQL statement run on the engine meanwhile: (text, parameters, executemany)."""
+    seen: list[tuple[str, Any, bool]] = []
+
+    def record(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool
+    ) -> None:
+        seen.append((statement, parameters, many))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -3,41 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from issuer.extensions import db
 from issuer.models import User
 from issuer.models.types import utcnow
 from issuer.services.awards import ensure_learners, find_user_ids
 from issuer.services.batches import CHUNK, insert_rows
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements run on the session's connection meanwhile."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.support import recorded_statements
 
 
 def test_many_addresses_are_found_in_one_statement_on_postgresql(app: Flask) -> None:
     addresses = [f"learner{n}@batch.example" for n in range(CHUNK * 2 + 1)]
     with app.app_context():
         created = ensure_learners(dict.fromkeys(addresses), utcnow())
-        with statements() as seen:
+        with recorded_statements(db.engine) as seen:
             found = find_user_ids([*addresses, "nobody@batch.example"])
         postgresql = db.engine.dialect.name == "postgresql"
     assert found == created
@@ -45,7 +27,7 @@ def test_many_addresses_are_found_in_one_statement_on_postgresql(app: Flask) -> 
     # PostgreSQL: one array parameter; SQLite: IN lists of CHUNK values.
     assert len(seen) == (1 if postgresql else 3)
     if postgresql:
-        assert "ANY" in seen[0]
+        assert "ANY" in seen[0][0]
 
 
 def test_insert_rows_skips_clashes_and_returns_what_it_inserted(app: Flask) -> None:

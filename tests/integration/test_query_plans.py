@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from issuer.extensions import db
 from issuer.models import Assertion, User
 from issuer.models.types import utcnow
 from issuer.openbadges import signing
-from tests.support import BASE_URL, ApiClient, log_in
+from tests.support import BASE_URL, ApiClient, log_in, recorded_statements
 
 LOADED = 5_000
 BIG_TABLES = {"assertions", "users"}
@@ -36,24 +36,17 @@ ADMIN = ("admin@plans.example", "admin-password")
 
 @contextmanager
 def recorded(app: Flask) -> Iterator[list[tuple[str, Any]]]:
-    """The statements (and their parameters) the app runs meanwhile."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(
-        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool
-    ) -> None:
-        if not many and re.match(
-            r"\s*(SELECT|UPDATE|DELETE|INSERT|WITH)\b", statement, re.IGNORECASE
-        ):
-            seen.append((statement, parameters))
-
+    """The single statements (and their parameters) the app runs meanwhile."""
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with recorded_statements(engine) as seen:
+        statements: list[tuple[str, Any]] = []
+        yield statements
+    statements += [
+        (statement, parameters)
+        for statement, parameters, many in seen
+        if not many and re.match(r"\s*(SELECT|UPDATE|DELETE|INSERT|WITH)\b", statement, re.I)
+    ]
 
 
 @dataclass
