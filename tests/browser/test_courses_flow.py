@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.test_flows import create_badge, create_issuer, create_people, log_in
 from tests.conftest import LiveServer
 from tests.support import png_bytes
@@ -29,7 +31,7 @@ def test_admin_builds_a_course_and_a_learner_progresses(
         create_badge(admin, live, image, name, private=private)
 
     admin.get_by_role("link", name="Courses").click()
-    assert admin.url == f"{live.url}/studio/courses"
+    expect(admin).to_have_url(f"{live.url}/studio/courses")
     admin.get_by_role("link", name="New course").click()
     admin.get_by_label("Name", exact=True).fill("Python 101")
     # With the buttons at hand, the blank rows for browsers without JavaScript are gone.
@@ -46,37 +48,37 @@ def test_admin_builds_a_course_and_a_learner_progresses(
     admin.get_by_role("button", name="Move stage 3 up").click()
     assert stage_names(admin) == ["Basics", "Advanced", "Wrap-up"]
     assert admin.get_by_label("Stage 2 badge").input_value() != ""  # the badge moved along
-    assert admin.get_by_role("button", name="Move stage 1 up").is_disabled()
+    expect(admin.get_by_role("button", name="Move stage 1 up")).to_be_disabled()
     admin.get_by_role("button", name="Remove stage 3").click()
     assert stage_names(admin) == ["Basics", "Advanced"]
     admin.get_by_role("button", name="Create course").click()
 
-    assert "Course “Python 101” created." in admin.content()
+    expect(admin.get_by_text("Course “Python 101” created.")).to_be_visible()
     stages = admin.locator("ol.course-stages > li").all_inner_texts()
     assert [text.split(" · ")[0] for text in stages] == ["Basics", "Advanced"]
-    assert admin.get_by_text("No stage completed yet.").is_visible()
+    expect(admin.get_by_text("No stage completed yet.")).to_be_visible()
 
     admin.get_by_label("Learner's email").fill("newbie@example.org")
     admin.get_by_label("Stage", exact=True).select_option(label="1. Basics")
     admin.get_by_role("button", name="Mark complete").click()
-    assert admin.get_by_text(
-        "newbie completed “Basics” and earned the badge “Basics”."
-    ).is_visible()
+    expect(
+        admin.get_by_text("newbie completed “Basics” and earned the badge “Basics”.")
+    ).to_be_visible()
     event = admin.locator("table.events tbody tr")
-    assert event.count() == 1
+    expect(event).to_have_count(1)
     cells = event.locator("td").all_inner_texts()
     assert cells[1].startswith("newbie") and cells[2] == "Basics" and cells[4] == "Studio"
     assert cells[5] == "admin@example.org" and cells[6] == "127.0.0.1" and cells[7] == "Basics"
 
     event.get_by_role("link", name="newbie").click()
     courses = admin.locator(".card", has_text="Courses")
-    assert courses.get_by_text("Python 101").is_visible()
-    assert courses.get_by_text("1 of 2 stages").is_visible()
-    assert courses.locator("progress").get_attribute("value") == "1"
+    expect(courses.get_by_text("Python 101")).to_be_visible()
+    expect(courses.get_by_text("1 of 2 stages")).to_be_visible()
+    expect(courses.locator("progress")).to_have_attribute("value", "1")
     next_badge = courses.get_by_text("Next badge to earn:")
-    assert next_badge.inner_text() == "Next badge to earn: Advanced (stage “Advanced”)"
+    expect(next_badge).to_have_text("Next badge to earn: Advanced (stage “Advanced”)")
     held = admin.locator("ul.feed").first
-    assert held.get_by_role("link", name="Basics").is_visible()
+    expect(held.get_by_role("link", name="Basics")).to_be_visible()
 
 
 def test_the_course_form_works_without_javascript(
@@ -91,13 +93,13 @@ def test_the_course_form_works_without_javascript(
         log_in(admin, live, "admin@example.org")
         admin.goto(f"{live.url}/studio/courses/new")
         assert stage_names(admin) == ["", "", ""]
-        assert not admin.get_by_role("button", name="Add stage").is_visible()
-        assert not admin.get_by_role("button", name="Remove stage 1").is_visible()
+        expect(admin.get_by_role("button", name="Add stage")).to_be_hidden()
+        expect(admin.get_by_role("button", name="Remove stage 1")).to_be_hidden()
         admin.get_by_label("Name", exact=True).fill("Offline")
         admin.get_by_label("Stage 1 name").fill("One")
         admin.get_by_label("Stage 3 name").fill("Two")
         admin.get_by_role("button", name="Create course").click()
-        assert "Course “Offline” created." in admin.content()
+        expect(admin.get_by_text("Course “Offline” created.")).to_be_visible()
         stages = admin.locator("ol.course-stages > li").all_inner_texts()
         assert [text.split(" (")[0] for text in stages] == ["One", "Two"]
     finally:

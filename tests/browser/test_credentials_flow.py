@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.conftest import LiveServer
 from tests.support import ApiClient, award_one, data_uri, issuer_and_badge, make_token, png_bytes
 
@@ -38,11 +40,11 @@ def test_learner_exports_ob3_and_a_verifier_checks_it(
     page.get_by_label("Badge image (PNG or SVG)").set_input_files(str(image_path))
     page.get_by_role("button", name="Verify").click()
     result = page.locator("section.result")
-    assert result.get_by_text("Valid", exact=True).is_visible()
-    assert result.get_by_text("Open Badges 3.0 credential (VC-JWT)").is_visible()
-    assert result.get_by_role("link", name="Explorer").is_visible()
+    expect(result.get_by_text("Valid", exact=True)).to_be_visible()
+    expect(result.get_by_text("Open Badges 3.0 credential (VC-JWT)")).to_be_visible()
+    expect(result.get_by_role("link", name="Explorer")).to_be_visible()
 
     page.goto(f"{live.url}/verify")
     page.get_by_label("Signed badge (OB 2.0 JWS or OB 3.0 VC-JWT)").fill(token[:-3] + "AAA")
     page.get_by_role("button", name="Verify").click()
-    assert page.locator("section.result").get_by_text("Bad signature").is_visible()
+    expect(page.locator("section.result").get_by_text("Bad signature")).to_be_visible()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from issuer.extensions import db
@@ -36,18 +37,17 @@ def test_admin_awards_a_csv_file_and_watches_the_progress(
     admin.get_by_role("button", name="Check the file").click()
 
     counts = admin.locator("#csv-counts")
-    assert "1,501 rows:" in counts.inner_text()
-    assert "1,500 new awards" in counts.inner_text()
-    assert "1 repeated addresses" in counts.inner_text()
-    assert admin.locator("tr.status-duplicate", has_text="same address as row 2").is_visible()
+    expect(counts).to_contain_text("1,501 rows:")
+    expect(counts).to_contain_text("1,500 new awards")
+    expect(counts).to_contain_text("1 repeated addresses")
+    expect(admin.locator("tr.status-duplicate", has_text="same address as row 2")).to_be_visible()
 
     admin.get_by_role("button", name="Award 1,500 new badges").click()
     progress = admin.locator("#csv-progress")
     progress.wait_for(state="visible")
-    assert admin.get_by_role("button", name="Award 1,500 new badges").is_disabled()
-    admin.locator("#csv-result").wait_for(timeout=60_000)
-    assert (
-        "1,500 new, 0 already held, 1 repeated rows." in admin.locator("#csv-result").inner_text()
+    expect(admin.get_by_role("button", name="Award 1,500 new badges")).to_be_disabled()
+    expect(admin.locator("#csv-result")).to_contain_text(
+        "1,500 new, 0 already held, 1 repeated rows.", timeout=60_000
     )
     with live.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Assertion)) == ROWS

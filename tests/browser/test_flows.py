@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.conftest import LiveServer
 from tests.support import png_bytes
 
@@ -32,18 +34,19 @@ def log_in(page: Any, live: LiveServer, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def create_issuer(page: Any, live: LiveServer) -> None:
     """Studio: the first badge asks for an issuer first."""
     page.goto(f"{live.url}/studio/badges")
     page.get_by_role("link", name="New badge").click()
-    assert page.url.endswith("/studio/issuers/new")
+    expect(page).to_have_url(re.compile(r"/studio/issuers/new$"))
     page.get_by_label("Name").fill("Example Academy")
     page.get_by_label("Website").fill("https://academy.example.org")
     page.get_by_label("Contact email").fill("badges@academy.example.org")
     page.get_by_role("button", name="Create issuer").click()
+    expect(page.get_by_text("Issuer “Example Academy” created.")).to_be_visible()
 
 
 def create_badge(page: Any, live: LiveServer, image: Path, name: str, *, private: bool) -> None:
@@ -54,11 +57,11 @@ def create_badge(page: Any, live: LiveServer, image: Path, name: str, *, private
     page.get_by_label("Description").fill(f"{name}: awarded in the browser test.")
     page.get_by_label("Criteria", exact=True).fill("Do the thing.")
     page.get_by_label("Image").set_input_files(str(image))
-    assert page.locator("#image-preview").is_visible()
+    expect(page.locator("#image-preview")).to_be_visible()
     if private:
         page.get_by_label("Private").check()
     page.get_by_role("button", name="Create badge").click()
-    assert f"Badge “{name}” created." in page.content()
+    expect(page.get_by_text(f"Badge “{name}” created.")).to_be_visible()
 
 
 def test_admin_awards_and_learner_sees(
@@ -74,10 +77,11 @@ def test_admin_awards_and_learner_sees(
     create_badge(admin, live, image, "Explorer", private=False)
     create_badge(admin, live, image, "Night Owl", private=True)
     row = admin.locator("tr", has_text="Night Owl")
-    assert row.locator(".marker", has_text="Private").is_visible()
+    expect(row.locator(".marker", has_text="Private")).to_be_visible()
 
     admin.goto(f"{live.url}/studio/users?q=lea")
     admin.get_by_role("link", name="Lea Learner").click()
+    expect(admin.get_by_text("Actions")).to_be_visible()
     profile_url = admin.url
     admin.get_by_text("Actions").click()
     admin.get_by_role("link", name="Award badge").click()
@@ -85,32 +89,33 @@ def test_admin_awards_and_learner_sees(
     admin.get_by_label("Night Owl").check()
     admin.get_by_label("Narrative").fill("Well done")
     admin.get_by_role("button", name="Award").click()
-    assert "Awarded 2 badges to Lea Learner." in admin.content()
+    expect(admin.get_by_text("Awarded 2 badges to Lea Learner.")).to_be_visible()
 
     learner = new_page()
     log_in(learner, live, "lea@example.org")
     notifications = learner.get_by_role("link", name=re.compile(r"^Notifications"))
-    assert notifications.locator(".count").inner_text() == "2"
+    expect(notifications.locator(".count")).to_have_text("2")
     notifications.click()
-    assert learner.get_by_text("Explorer").count() >= 1
+    expect(learner).to_have_url(re.compile(r"/notifications$"))
+    expect(learner.get_by_text("Explorer").first).to_be_visible()
     learner.goto(profile_url)
     badges = learner.locator("ul.feed")
-    assert badges.get_by_role("link", name="Explorer").is_visible()
-    assert badges.get_by_role("link", name="Night Owl").is_visible()
+    expect(badges.get_by_role("link", name="Explorer")).to_be_visible()
+    expect(badges.get_by_role("link", name="Night Owl")).to_be_visible()
     learner.goto(f"{live.url}/feed")
-    assert learner.get_by_role("link", name="Explorer").is_visible()
-    assert learner.get_by_role("link", name="Night Owl").is_visible()
+    expect(learner.get_by_role("link", name="Explorer")).to_be_visible()
+    expect(learner.get_by_role("link", name="Night Owl")).to_be_visible()
 
     learner.goto(f"{live.url}/badges")
-    assert learner.get_by_text("Explorer").is_visible()
-    assert learner.get_by_text("Night Owl").count() == 0
+    expect(learner.get_by_text("Explorer")).to_be_visible()
+    expect(learner.get_by_text("Night Owl")).to_have_count(0)
     admin.goto(f"{live.url}/studio/users?q=otto")
     admin.get_by_role("link", name="Otto Other").click()
     achievable = admin.locator(".card", has_text="Achievable badges")
-    assert achievable.get_by_text("Explorer").is_visible()
-    assert achievable.get_by_text("Night Owl").count() == 0
+    expect(achievable.get_by_text("Explorer")).to_be_visible()
+    expect(achievable.get_by_text("Night Owl")).to_have_count(0)
 
     learner.goto(profile_url)
     learner.get_by_role("link", name="Explorer").click()
-    assert learner.get_by_text("Valid").is_visible()
-    assert learner.get_by_role("link", name="Add to LinkedIn profile").is_visible()
+    expect(learner.get_by_text("Valid")).to_be_visible()
+    expect(learner.get_by_role("link", name="Add to LinkedIn profile")).to_be_visible()
