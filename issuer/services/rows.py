@@ -7,9 +7,10 @@ reads, in autocommit so that it never holds a transaction open. Values still pas
 SQLAlchemy's own type converters, so they come back exactly as the ORM would return them.
 
 On PostgreSQL (psycopg) the SELECT is prepared once per connection and run on psycopg's libpq
-connection, its row loaded by psycopg's own Transformer: the values a cursor would return, for
-a fifth of the cursor's CPU (about 13 against 65 microseconds here), which is most of what a
-hosted GET costs.
+connection. Its raw row is the column values as the server sent them (bytes): enough to tell
+whether a cached answer still holds, for a microsecond. Only when it does not are the values
+loaded by psycopg's own Transformer (the values a cursor would return; parsing timestamps and
+JSON costs about 12 microseconds, most of what a hosted GET spends in Python here).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class RowReader:
             for name in columns
         ]
         self._converters = [(i, c) for i, c in enumerate(converters) if c is not None]
+        self._libpq_types: list[int] = []  # the columns' type oids, read when first prepared
 
     def read(self, key: Any) -> tuple[Any, ...] | None:
         """Return the row's values in column order, or None when there is no such row."""
@@ -96,7 +98,10 @@ class RowReader:
         return None if raw is None else self.convert(raw)
 
     def read_raw(self, key: Any) -> tuple[Any, ...] | None:
-        """Return the row as the DB-API driver gives it (unconverted), or None."""
+        """Return the row unconverted (as the server sent it on PostgreSQL), or None.
+
+        Equal raw rows convert to equal values: callers compare them to keep caches current.
+        """
         parameters = (self._bind(key) if self._bind else key,)
         try:
             return self._fetch(parameters)
@@ -107,6 +112,10 @@ class RowReader:
 
     def convert(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
         """Turn a raw row into the values the ORM would give (UUIDs, aware datetimes ...)."""
+        held = self._connection()
+        if held.libpq is not None:
+            held.transformer.set_loader_types(self._libpq_types, pq.Format.TEXT)
+            raw = held.transformer.load_sequence(raw)
         values = list(raw)
         for index, convert in self._converters:
             values[index] = convert(values[index])
@@ -128,12 +137,12 @@ class RowReader:
         if self._libpq_name not in held.prepared:
             _check(held.libpq.prepare(self._libpq_name, self._libpq_sql), held.dbapi)
             held.prepared.add(self._libpq_name)
+            described = _check(held.libpq.describe_prepared(self._libpq_name), held.dbapi)
+            self._libpq_types = [described.ftype(i) for i in range(described.nfields)]
         result = _check(held.libpq.exec_prepared(self._libpq_name, [key]), held.dbapi)
         if result.ntuples == 0:
             return None
-        held.transformer.set_pgresult(result)
-        row: tuple[Any, ...] = held.transformer.load_row(0, tuple)
-        return row
+        return tuple([result.get_value(0, i) for i in range(result.nfields)])
 
     def _connection(self) -> _ThreadConnection:
         held: _ThreadConnection | None = getattr(self._local, "connection", None)

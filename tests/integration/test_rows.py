@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import update
 
 from issuer.extensions import db
 from issuer.models import Assertion
@@ -23,6 +24,22 @@ def test_reader_matches_the_orm(app: Flask, make_badge: Any, award: Any) -> None
         assert reader.read(assertion.id) == tuple(getattr(assertion, c) for c in COLUMNS)
         assert reader.read(uuid.uuid4()) is None
         assert reader_for(db.engine, table, COLUMNS) is reader
+
+
+def test_raw_rows_tell_whether_a_row_changed(app: Flask, make_badge: Any, award: Any) -> None:
+    created = award(make_badge()["id"], "ada@example.org", evidence=[{"name": "E"}])["awards"][0]
+    assertion_id = uuid.UUID(created["id"])
+    with app.app_context():
+        reader = reader_for(db.engine, db.metadata.tables["assertions"], COLUMNS)
+        before = reader.read_raw(assertion_id)
+        assert before is not None and reader.read_raw(assertion_id) == before
+        db.session.execute(
+            update(Assertion).where(Assertion.id == assertion_id).values(evidence=[{"name": "F"}])
+        )
+        db.session.commit()
+        after = reader.read_raw(assertion_id)
+        assert after is not None and after != before
+        assert reader.convert(after)[4] == [{"name": "F"}]
 
 
 def test_revocation_is_seen_through_the_document_cache(
