@@ -193,6 +193,7 @@ def complete_stage(
     people = {
         user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ordered)))
     }
+    fresh = frozenset(new_award_ids)  # one set shared by every result, not a copy each
     results = []
     for email in emails:
         user_id = user_ids[email]
@@ -204,7 +205,7 @@ def complete_stage(
                 new=user_id in inserted,
                 award=completion.assertion,
                 course_award=course_awards.get(user_id),
-                new_award_ids=frozenset(new_award_ids),
+                new_award_ids=fresh,
                 course_completed=enrolments[user_id].completed_at is not None,
             )
         )
