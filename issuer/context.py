@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import event
 
 from issuer.extensions import db
@@ -35,6 +36,8 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
+    elif engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", _binary_arrays)
 
 
 class LazyCookieSessionInterface(SecureCookieSessionInterface):
@@ -99,3 +102,10 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+    # Batches pass one array per column (10,000 addresses, ids, dates): psycopg writes lists
+    # in the text format with a regular expression per element, five times slower than the
+    # binary format, which needs no quoting.
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
