@@ -318,13 +318,17 @@ def current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.
     """Return each recipient's oldest unrevoked award of this badge."""
     held: dict[uuid.UUID, Assertion] = {}
     for recipients in among(Assertion.recipient_id, user_ids):
+        # Unordered: an ORDER BY lets the planner walk the badge's awards by date instead of
+        # looking up these recipients, which grows with the badge. Few rows: sorted here.
         awards = db.session.scalars(
-            select(Assertion)
-            .where(Assertion.badge_id == badge_id, recipients, Assertion.revoked.is_(False))
-            .order_by(Assertion.created_at.desc())
+            select(Assertion).where(
+                Assertion.badge_id == badge_id, recipients, Assertion.revoked.is_(False)
+            )
         )
         for award in awards:
-            held[award.recipient_id] = award  # oldest last, so it wins
+            kept = held.get(award.recipient_id)
+            if kept is None or (award.created_at, award.id) < (kept.created_at, kept.id):
+                held[award.recipient_id] = award
     return held
 
 

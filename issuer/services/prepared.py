@@ -48,7 +48,25 @@ class Prepared:
     def run(self, **values: Any) -> list[tuple[Any, ...]]:
         """Execute with these bind values; return the rows (converted) if it returns any."""
         connection = db.session.connection()
-        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection.dialect)
+        sql, arguments = self.bound(connection.dialect, **values)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, arguments)
+            if cursor.description is None:
+                return []
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        converters = self._compiled[connection.dialect.name].results
+        if not any(converters):
+            return [tuple(row) for row in rows]
+        return [
+            tuple(c(v) if c else v for c, v in zip(converters, row, strict=True)) for row in rows
+        ]
+
+    def bound(self, dialect: Dialect, **values: Any) -> tuple[str, Any]:
+        """The SQL and the DB-API arguments that ``run`` executes for these bind values."""
+        compiled = self._compiled.get(dialect.name) or self._compile(dialect)
         params: dict[str, Any] = {**compiled.defaults, **values}
         for name, convert in compiled.binds.items():
             if convert is not None:
@@ -56,20 +74,7 @@ class Prepared:
         arguments: Any = (
             params if compiled.order is None else tuple(params[n] for n in compiled.order)
         )
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(compiled.sql, arguments)
-            if cursor.description is None:
-                return []
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        converters = compiled.results
-        if not any(converters):
-            return [tuple(row) for row in rows]
-        return [
-            tuple(c(v) if c else v for c, v in zip(converters, row, strict=True)) for row in rows
-        ]
+        return compiled.sql, arguments
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))

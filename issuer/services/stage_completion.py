@@ -144,15 +144,14 @@ class _Statements:
         self.award = Prepared(
             select(*_AWARD_COLUMNS).where(_a.id == bindparam("id")), results=_AWARD_COLUMNS
         )
+        # Unordered (see _oldest): with ORDER BY created_at LIMIT 1 the planner may walk the
+        # badge's awards by date until it meets this learner, a cost growing with the badge.
         self.held = Prepared(
-            select(*_AWARD_COLUMNS)
-            .where(
+            select(*_AWARD_COLUMNS).where(
                 _a.badge_id == bindparam("badge_id"),
                 _a.recipient_id == bindparam("user_id"),
                 _a.revoked == false(),
-            )
-            .order_by(_a.created_at)
-            .limit(1),
+            ),
             results=_AWARD_COLUMNS,
         )
         self.new_award = Prepared(
@@ -271,7 +270,7 @@ def award_stage_badge(
     sql = _sql()
     held = sql.held.run(badge_id=badge.id, user_id=user_id)
     if held:
-        return _detached_award(held[0]), False
+        return _oldest(held), False
     now = utcnow()
     issued_on, expires = award_dates(badge, issued_on, None, now)
     narrative, evidence = wording
@@ -305,7 +304,7 @@ def award_stage_badge(
             raise ConflictError(
                 "the learner's awards of this badge changed meanwhile; send it again", "user"
             )
-        return _detached_award(held[0]), False
+        return _oldest(held), False
     award = Assertion(**values)
     text = notifications.wording(badge.name, badge.issuer_name)
     sql.notify.run(
@@ -333,6 +332,12 @@ def completed_stages(course_id: uuid.UUID, user_id: uuid.UUID) -> int:
     """How many of the course's stages the learner has completed."""
     ((count,),) = _sql().done.run(course_id=course_id, user_id=user_id)
     return int(count)
+
+
+def _oldest(rows: list[tuple[Any, ...]]) -> Assertion:
+    """The learner's oldest current award among their rows (one, unless duplicates were made)."""
+    awards = [_detached_award(row) for row in rows]
+    return min(awards, key=lambda award: (award.created_at, award.id))
 
 
 def _detached_award(values: Any) -> Assertion:
