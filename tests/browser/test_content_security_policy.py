@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from issuer.extensions import db
@@ -95,6 +96,9 @@ def test_scripts_and_styles_run_under_the_policy(
     admin.locator("tr", has_text="Explorer").get_by_role("link", name="Award from CSV").click()
     admin.get_by_label("CSV file").set_input_files(str(roster))
     admin.get_by_role("button", name="Check the file").click()
+    # The preview's script is deferred: until the page has loaded, the button posts the form.
+    expect(admin.locator("#csv-counts")).to_be_visible()
+    admin.wait_for_load_state()
     with admin.expect_response(
         lambda response: response.headers.get("content-type", "").startswith("application/x-ndjson")
     ):

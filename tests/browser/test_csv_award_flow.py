@@ -41,6 +41,7 @@ def test_admin_awards_a_csv_file_and_watches_the_progress(
     expect(counts).to_contain_text("1,500 new awards")
     expect(counts).to_contain_text("1 repeated addresses")
     expect(admin.locator("tr.status-duplicate", has_text="same address as row 2")).to_be_visible()
+    admin.wait_for_load_state()  # the preview's deferred script sends the form with fetch
 
     admin.get_by_role("button", name="Award 1,500 new badges").click()
     progress = admin.locator("#csv-progress")
