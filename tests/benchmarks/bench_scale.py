@@ -5,25 +5,31 @@ issuer and badges through the API, then bulk-loads learners and awards through t
 own bulk path (PostgreSQL: COPY; SQLite: executemany in one transaction) up to each size asked
 for, and measures at each size:
 
-- one API call awarding a badge to 10,000 new recipients (``"notify": false``; each such call
-  adds to what is stored for the next size);
-- the server time of the reads that must stay flat (badge list, award list page, feed,
-  revocation list, status list).
+- one API call awarding a badge to 10,000 new recipients (``"notify": false``);
+- one API call reporting that 10,000 new learners completed a course stage (each earns the
+  stage's badge); both calls add to what is stored for the next size;
+- the server time of the reads that must stay flat: the API's badge, award and user lists,
+  the feed, the catalogue, a profile, the revocation and status lists, Studio's badge and
+  people lists and its award form;
+- hosted GETs of random stored awards per second under gunicorn, against a bare Flask endpoint
+  serving the same bytes (the same load, the same port, in turn).
 
 Autovacuum is switched off on the loaded tables, so the planner statistics stay as stale as a
 bulk load leaves them on a busy server: the app must be fast without them.
 
 Run from the project root (PostgreSQL on 127.0.0.1:5432, trust auth, as in CI)::
 
-    .venv/bin/python -m tests.benchmarks.bench_scale --sizes 10000 1000000
+    .venv/bin/python -m tests.benchmarks.bench_scale
 
-This is the first part of the benchmark: the award and read figures. The hosted GET ratio
-against a bare Flask endpoint is measured by bench_hosted.py.
+The default sizes are 0 (an empty database: the award target is relative to it), 10,000 and
+1,000,000; the table's ratio column compares the largest size with 10,000. ``--json FILE``
+also writes the figures, which bench_before_after.py uses to compare two commits.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -44,6 +50,7 @@ from sqlalchemy import create_engine, func, insert, make_url, select, text
 from issuer.extensions import db
 from issuer.models import Assertion, User
 from issuer.openbadges.keys import generate_private_key_pem
+from issuer.openbadges.signing import read_unverified
 from issuer.services.keystore import FileKeyStore
 from tests.benchmarks import bench_hosted as hosted
 from tests.support import BASE_URL, ApiClient, build_app, data_uri, log_in, make_token, png_bytes
@@ -64,7 +71,9 @@ HOSTED_RATIO = 0.9
 HOSTED_ROUNDS = 2
 HOSTED_SECONDS = 5
 READER = "reader@scale.example"
-READER_PASSWORD = "reader-password"  # a throwaway benchmark account
+ADMIN = "admin@scale.example"
+PASSWORD = "bench-password"  # throwaway benchmark accounts
+REFERENCE_SIZE = 10_000
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/issuer_bench_scale"
 
 
@@ -74,6 +83,7 @@ class Figures:
 
     stored: int
     award_seconds: float = 0.0
+    completion_seconds: float = 0.0
     reads_ms: dict[str, float] = field(default_factory=dict)
     # Requests per second of hosted GETs of random awards, and of the bare Flask endpoint.
     hosted_rps: float = 0.0
@@ -90,6 +100,7 @@ class Instance:
     filler_badges: list[str]
     url: str
     folder: Path
+    status_list: str = ""
     stored: int = 0
 
 
@@ -105,11 +116,11 @@ def make_instance(url: str, tmp: Path) -> Instance:
                 db.session.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
             db.session.commit()
     api = ApiClient(app.test_client(), make_token(app, "bench@scale.example", admin=True))
-    # A learner who reads the pages that need a session (the feed).
-    created = app.test_cli_runner().invoke(
-        args=["users", "create", READER, "--name", "Reader", "--password", READER_PASSWORD]
-    )
-    assert created.exit_code == 0, created.output
+    # A learner and an admin who read the pages that need a session (feed, profile, Studio).
+    for email, admin in ((READER, False), (ADMIN, True)):
+        args = ["users", "create", email, "--name", email.split("@")[0], "--password", PASSWORD]
+        created = app.test_cli_runner().invoke(args=[*args, "--admin"] if admin else args)
+        assert created.exit_code == 0, created.output
     issuer = api.post(
         "/issuers", {"name": "Scale", "url": "https://scale.example", "email": "s@scale.example"}
     )
@@ -119,9 +130,15 @@ def make_instance(url: str, tmp: Path) -> Instance:
     instance.filler_badges = [create_badge(instance, f"Filler {n}") for n in range(FILLER_BADGES)]
     # Warm up (connections, caches, the first statements prepared), as a running server is.
     warm = create_badge(instance, "Warm-up")
-    recipients = [f"warm{n}@warm.example" for n in range(1_000)]
+    recipients = [READER] + [f"warm{n}@warm.example" for n in range(1_000)]
     response = api.post(f"/badges/{warm}/awards", {"recipients": recipients, "notify": False})
     assert response.status_code == 201, response.json
+    # The reader's OB 3.0 credential: its status list is one of the reads measured.
+    first = response.json["awards"][0]  # type: ignore[index]
+    credential = app.test_client().get(f"/public/assertions/{first['id']}/credential")
+    assert credential.status_code == 200, credential.status_code
+    payload = read_unverified(credential.get_data(as_text=True)).payload
+    instance.status_list = payload["credentialStatus"]["statusListCredential"]
     return instance
 
 
@@ -216,35 +233,68 @@ def _copy(engine: Any, table: str, rows: list[dict[str, Any]]) -> None:
 
 
 def measure(instance: Instance) -> Figures:
-    """The award call and the reads, at the size now stored."""
+    """The award and completion calls and the reads, at the size now stored."""
     figures = Figures(stored=instance.stored)
-    badge = create_badge(instance, f"Measured at {instance.stored}")
-    recipients = [f"new{instance.stored}-{n}@new.example" for n in range(RECIPIENTS)]
-    started = time.perf_counter()
-    response = instance.api.post(
-        f"/badges/{badge}/awards", {"recipients": recipients, "notify": False}
+    size = instance.stored
+    badge = create_badge(instance, f"Measured at {size}")
+    recipients = [f"new{size}-{n}@new.example" for n in range(RECIPIENTS)]
+    figures.award_seconds = timed_post(
+        instance, f"/badges/{badge}/awards", {"recipients": recipients, "notify": False}
     )
-    figures.award_seconds = time.perf_counter() - started
-    assert response.status_code == 201, response.json
+    stage_badge = create_badge(instance, f"Stage at {size}")
+    course = instance.api.post(
+        "/courses", {"name": f"Course at {size}", "stages": [{"name": "One", "badge": stage_badge}]}
+    )
+    assert course.status_code == 201, course.json
+    course_id, stage_id = course.json["id"], course.json["stages"][0]["id"]  # type: ignore[index]
+    learners = [f"learner{size}-{n}@new.example" for n in range(RECIPIENTS)]
+    figures.completion_seconds = timed_post(
+        instance, f"/courses/{course_id}/stages/{stage_id}/completions", {"users": learners}
+    )
+    figures.reads_ms = time_reads(instance)
+    figures.hosted_rps, figures.bare_rps = hosted_rates(instance)
+    return figures
+
+
+def timed_post(instance: Instance, path: str, body: dict[str, Any]) -> float:
+    """Seconds one API POST takes; it must succeed."""
+    started = time.perf_counter()
+    response = instance.api.post(path, body)
+    seconds = time.perf_counter() - started
+    assert response.status_code == 201, (path, response.status_code, response.json)
+    return seconds
+
+
+def time_reads(instance: Instance) -> dict[str, float]:
+    """The median milliseconds of each read that must stay flat."""
+    learner, admin = instance.app.test_client(), instance.app.test_client()
+    log_in(learner, READER, PASSWORD)
+    log_in(admin, ADMIN, PASSWORD)
+    api = instance.api
+    reader_id = (api.get(f"/users?email={READER}").json or {})["users"][0]["id"]
     filler = instance.filler_badges[0]
-    reads = {
-        "GET /api/v1/badges": "/api/v1/badges",
-        "GET /api/v1/badges/<id>/awards": f"/api/v1/badges/{filler}/awards",
-        "GET /feed": "/feed",
-        "revocation list": f"/public/issuers/{instance.issuer_id}/revocations",
+    reads: dict[str, Callable[[], Any]] = {
+        "API badge list": lambda: api.get("/badges"),
+        "API award list page": lambda: api.get(f"/badges/{filler}/awards?page=2"),
+        "API user list page": lambda: api.get("/users?page=2"),
+        "feed": lambda: learner.get("/feed"),
+        "catalogue": lambda: learner.get("/badges"),
+        "profile": lambda: learner.get(f"/users/{reader_id}"),
+        "revocation list": lambda: learner.get(f"/public/issuers/{instance.issuer_id}/revocations"),
+        "status list": lambda: learner.get(instance.status_list.removeprefix(BASE_URL)),
+        "Studio badges": lambda: admin.get("/studio/badges"),
+        "Studio people": lambda: admin.get("/studio/users"),
+        "Studio award form": lambda: admin.get(f"/studio/users/{reader_id}/award"),
     }
-    client = instance.app.test_client()
-    log_in(client, READER, READER_PASSWORD)
-    headers = instance.api.headers
-    for name, path in reads.items():
+    figures = {}
+    for name, read in reads.items():
         times = []
         for _ in range(READ_REPEATS):
             started = time.perf_counter()
-            answer = client.get(path, headers=headers)
+            answer = read()
             times.append(time.perf_counter() - started)
-            assert answer.status_code == 200, (path, answer.status_code)
-        figures.reads_ms[name] = statistics.median(times) * 1000
-    figures.hosted_rps, figures.bare_rps = hosted_rates(instance)
+            assert answer.status_code == 200, (name, answer.status_code)
+        figures[name] = statistics.median(times) * 1000
     return figures
 
 
@@ -309,9 +359,10 @@ def pg_database(url: str) -> str:
 def main() -> int:
     """Load, measure and print the figures of each database side by side."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, REFERENCE_SIZE, 1_000_000])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     results: dict[str, list[Figures]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -329,6 +380,12 @@ def main() -> int:
                 figures = measure(instance)
                 results[name].append(figures)
                 print(f"{name}: {figures}", flush=True)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {name: [dataclasses.asdict(f) for f in rows] for name, rows in results.items()}
+            )
+        )
     print()
     print(table(results))
     failures = [failure for name, rows in results.items() for failure in check(name, rows)]
@@ -339,32 +396,64 @@ def main() -> int:
     return 1 if failures else 0
 
 
+def figure_rows(results: dict[str, list[Figures]]) -> list[tuple[str, Callable[[Figures], float]]]:
+    """Each figure of the table: its label and how to read it off a database's figures."""
+    rows: list[tuple[str, Callable[[Figures], float]]] = [
+        (f"award to {RECIPIENTS:,}, s", lambda f: f.award_seconds),
+        (f"{RECIPIENTS:,} completions, s", lambda f: f.completion_seconds),
+    ]
+    first = next(iter(results.values()))[0]
+    rows += [(f"{read}, ms", _reading(read)) for read in first.reads_ms]
+    rows += [
+        ("hosted GET, req/s", lambda f: f.hosted_rps),
+        ("bare Flask, req/s", lambda f: f.bare_rps),
+        ("hosted / bare", lambda f: f.hosted_rps / f.bare_rps),
+    ]
+    return rows
+
+
 def table(results: dict[str, list[Figures]]) -> str:
-    """The figures side by side: a column per database and size, and the last size's ratio."""
+    """The figures side by side: a column per database and size, and the largest size's ratio.
+
+    The ratio compares the largest size with 10,000 stored (or the smallest size, when 10,000
+    was not measured).
+    """
     header = ["figure"]
     for name, rows in results.items():
-        header += [f"{name} {f.stored:,}" for f in rows] + [f"{name} ratio"]
+        base, last = reference(rows), rows[-1]
+        header += [f"{name} {_size(f.stored)}" for f in rows]
+        header.append(f"{_size(last.stored)}/{_size(base.stored)}")
     lines = [header]
-
-    def add(label: str, values: Callable[[Figures], float], unit: str) -> None:
+    for label, value in figure_rows(results):
         line = [label]
         for rows in results.values():
-            line += [f"{values(f):.2f} {unit}".strip() for f in rows]
-            line.append(f"{values(rows[-1]) / values(rows[0]):.2f}x" if values(rows[0]) else "")
+            base, last = reference(rows), rows[-1]
+            line += [f"{value(f):.2f}" for f in rows]
+            line.append(f"{value(last) / value(base):.2f}x" if value(base) else "")
         lines.append(line)
+    return render(lines)
 
-    add(f"award to {RECIPIENTS:,}", lambda f: f.award_seconds, "s")
-    first = next(iter(results.values()))[0]
-    for read in first.reads_ms:
-        add(read, _reading(read), "ms")
-    add("hosted GET, req/s", lambda f: f.hosted_rps, "")
-    add("bare Flask, req/s", lambda f: f.bare_rps, "")
-    add("hosted / bare", lambda f: f.hosted_rps / f.bare_rps, "")
-    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
+
+def render(lines: list[list[str]]) -> str:
+    """Align a table's columns."""
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in lines
     )
+
+
+def reference(rows: list[Figures]) -> Figures:
+    """The figures at 10,000 stored, or at the smallest size measured."""
+    return next((f for f in rows if f.stored == REFERENCE_SIZE), rows[0])
+
+
+def _size(stored: int) -> str:
+    if stored >= 1_000_000 and stored % 1_000_000 == 0:
+        return f"{stored // 1_000_000}M"
+    if stored >= 1_000 and stored % 1_000 == 0:
+        return f"{stored // 1_000}k"
+    return str(stored)
 
 
 def _reading(read: str) -> Callable[[Figures], float]:
@@ -372,7 +461,10 @@ def _reading(read: str) -> Callable[[Figures], float]:
 
 
 def check(name: str, rows: list[Figures]) -> Iterator[str]:
-    """The targets one database misses (award and hosted targets are PostgreSQL's)."""
+    """The targets one database misses (award and hosted targets are PostgreSQL's).
+
+    The award's growth is measured against the smallest size (an empty database by default).
+    """
     for figures in rows:
         for read, ms in figures.reads_ms.items():
             if ms >= READ_TARGET_MS:
