@@ -33,6 +33,8 @@ def test_admin_builds_a_course_and_a_learner_progresses(
     admin.get_by_role("link", name="Courses").click()
     expect(admin).to_have_url(f"{live.url}/studio/courses")
     admin.get_by_role("link", name="New course").click()
+    expect(admin).to_have_url(f"{live.url}/studio/courses/new")
+    admin.wait_for_load_state()  # course-form.js (deferred) has replaced the blank rows
     admin.get_by_label("Name", exact=True).fill("Python 101")
     # With the buttons at hand, the blank rows for browsers without JavaScript are gone.
     assert stage_names(admin) == [""]
