@@ -17,6 +17,7 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
@@ -79,54 +80,69 @@ def insert_rows(
 ) -> list[Any]:
     """Insert rows (all with the same keys); return ``returning`` of each row inserted.
 
-    On PostgreSQL one statement whatever the count: ``INSERT ... SELECT`` from ``unnest`` of
-    one array per column, which costs a third of as many multi-row VALUES. Elsewhere multi-row
-    VALUES of at most CHUNK rows. With ``unique`` (and ``where``, the predicate of a partial
+    One statement whatever the count: ``INSERT ... SELECT`` from the rows sent as one
+    parameter, ``unnest`` of one array per column on PostgreSQL (a third of the cost of as
+    many multi-row VALUES) and ``json_each`` of one JSON array on SQLite (a row-by-row
+    executemany runs the table's triggers' set-up for every row: four times the cost once the
+    table has a few indexes). With ``unique`` (and ``where``, the predicate of a partial
     unique index) rows clashing on those columns are skipped, as insert_ignoring_duplicates
     does. ``returning`` is a mapped class (its objects come back) or a column.
     """
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        table: Any = model.__table__
-        columns = list(rows[0])
-        arrays = [_array(table.c[name], [row[name] for row in rows]) for name in columns]
-        source = func.unnest(*arrays).table_valued(*columns).render_derived()
-        values = [
+    table: Any = model.__table__
+    columns = list(rows[0])
+    dialect = db.session.get_bind().dialect
+    source = (
+        _unnest(table, columns, rows)
+        if dialect.name == "postgresql"
+        else _json_each(table, columns, rows, dialect)
+    )
+    statement = insert_ignoring_duplicates(model, *unique, where=where) if unique else None
+    if statement is None:
+        statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(model)
+    statement = statement.from_select(columns, source)
+    if returning is None:
+        db.session.execute(statement)
+        return []
+    if isinstance(returning, type):
+        returned = select(returning).from_statement(statement.returning(*table.c))
+        return list(db.session.scalars(returned))
+    return list(db.session.scalars(statement.returning(returning)))
+
+
+def _unnest(table: Any, columns: list[str], rows: Sequence[dict[str, Any]]) -> Any:
+    """The rows as a SELECT from ``unnest`` of one array per column (PostgreSQL)."""
+    arrays = [_array(table.c[name], [row[name] for row in rows]) for name in columns]
+    source = func.unnest(*arrays).table_valued(*columns).render_derived()
+    return select(
+        *(
             cast(source.c[name], JSON) if isinstance(table.c[name].type, JSON) else source.c[name]
             for name in columns
-        ]
-        statement = postgresql.insert(model).from_select(columns, select(*values))
-        if unique:
-            statement = statement.on_conflict_do_nothing(
-                index_elements=list(unique), index_where=where
-            )
-        if returning is None:
-            db.session.execute(statement)
-            return []
-        if isinstance(returning, type):
-            returned = select(returning).from_statement(statement.returning(*table.c))
-            return list(db.session.scalars(returned))
-        return list(db.session.scalars(statement.returning(returning)))
-    # Without RETURNING, on the table: the ORM's bulk INSERT spends more per row on its
-    # bookkeeping than SQLite spends inserting it.
-    target: Any = model if returning is not None else model.__table__
-    statement = (
-        insert_ignoring_duplicates(target, *unique, where=where)
-        if unique
-        else sqlite.insert(target)
+        )
     )
-    if returning is not None:
-        statement = statement.returning(returning)
-    inserted: list[Any] = []
-    for chunk in chunks(rows):
-        if returning is None:
-            db.session.execute(statement, list(chunk))
-        else:
-            inserted.extend(db.session.scalars(statement, list(chunk)))
-    return inserted
+
+
+def _json_each(table: Any, columns: list[str], rows: Sequence[dict[str, Any]], dialect: Any) -> Any:
+    """The rows as a SELECT from ``json_each`` of one JSON array of rows (SQLite).
+
+    Each value goes in as SQLAlchemy's own type would bind it (UUIDs as hex, datetimes as
+    text, JSON serialised), so it is stored exactly as the ORM stores it.
+    """
+    binds = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    payload = json.dumps(
+        [
+            [
+                bind(row[name]) if bind else row[name]
+                for name, bind in zip(columns, binds, strict=True)
+            ]
+            for row in rows
+        ]
+    )
+    source = func.json_each(bindparam("rows", payload, type_=Text)).table_valued("value")
+    values = [func.json_extract(source.c.value, f"$[{index}]") for index in range(len(columns))]
+    # SQLite needs a WHERE between INSERT ... SELECT and its ON CONFLICT clause.
+    return select(*values).where(true())
 
 
 def _array(column: Any, values: list[Any]) -> Any:
