@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     JSON,
     ColumnElement,
-    Table,
     Text,
     TextClause,
     any_,
@@ -53,7 +52,7 @@ def among(column: InstrumentedAttribute[T], values: Sequence[T]) -> Iterator[Col
 
 
 def insert_ignoring_duplicates(
-    model: type[DeclarativeBase] | Table,
+    model: type[DeclarativeBase],
     *unique_columns: str,
     where: ColumnElement[bool] | TextClause | None = None,
 ) -> Any:
