@@ -10,7 +10,14 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from issuer import context
 from issuer.api import bp
 from issuer.api.openapi import build_openapi
-from issuer.api.parsing import CSV_TYPES, flag_arg, json_body, optional_datetime, page_args
+from issuer.api.parsing import (
+    CSV_TYPES,
+    Page,
+    flag_arg,
+    json_body,
+    optional_datetime,
+    page_args,
+)
 from issuer.api.serializers import (
     award_json,
     badge_json,
@@ -96,18 +103,8 @@ def list_badges() -> Response:
     found, total = badges.page_badges(offset=page.offset, limit=page.size)
     counts = badges.count_awards([b.id for b in found])
     urls = context.urls()
-    has_next = page.offset + len(found) < total
-    return jsonify(
-        {
-            "badges": [badge_json(b, urls, counts.get(b.id, 0)) for b in found],
-            "page": page.number,
-            "per_page": page.size,
-            "total": total,
-            "next": url_for("api.list_badges", page=page.number + 1, per_page=page.size)
-            if has_next
-            else None,
-        }
-    )
+    listed = [badge_json(b, urls, counts.get(b.id, 0)) for b in found]
+    return _page_response("badges", listed, page, total, "api.list_badges")
 
 
 @bp.get("/badges/<uuid:badge_id>")
@@ -204,21 +201,8 @@ def list_awards(badge_id: uuid.UUID) -> Response:
     found, total = awards.list_awards(badge_id, offset=page.offset, limit=page.size)
     if exports.sign_pending(found, context.signer()):
         db.session.commit()
-    has_next = page.offset + len(found) < total
-    urls = context.urls()
-    return jsonify(
-        {
-            "awards": [award_json(a, urls) for a in found],
-            "page": page.number,
-            "per_page": page.size,
-            "total": total,
-            "next": url_for(
-                "api.list_awards", badge_id=badge_id, page=page.number + 1, per_page=page.size
-            )
-            if has_next
-            else None,
-        }
-    )
+    listed = [award_json(a, context.urls()) for a in found]
+    return _page_response("awards", listed, page, total, "api.list_awards", badge_id=badge_id)
 
 
 @bp.get("/assertions/<uuid:assertion_id>")
@@ -263,6 +247,24 @@ def list_users() -> Response:
             "page": page.number,
             "per_page": page.size,
             "total": total,
+        }
+    )
+
+
+def _page_response(
+    key: str, items: list[Any], page: Page, total: int, endpoint: str, **view_args: Any
+) -> Response:
+    """A page of a listing, with the URL of the next page (None on the last one)."""
+    has_next = page.offset + len(items) < total
+    return jsonify(
+        {
+            key: items,
+            "page": page.number,
+            "per_page": page.size,
+            "total": total,
+            "next": url_for(endpoint, **view_args, page=page.number + 1, per_page=page.size)
+            if has_next
+            else None,
         }
     )
 
