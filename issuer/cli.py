@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -10,12 +12,11 @@ from flask_migrate import upgrade
 from issuer import context
 from issuer.extensions import db
 from issuer.mail import MailConfigError, sender_from_config
-from issuer.openbadges.keys import generate_private_key_pem
 from issuer.services import outbox
 from issuer.services import users as user_service
 from issuer.services.errors import ServiceError
 from issuer.services.issuers import list_issuers
-from issuer.services.keystore import ensure_signing_key
+from issuer.services.keystore import ProofKey, StoredKey, ensure_signing_keys, rotate_keys
 from issuer.services.schema import missing_schema_parts
 
 users_cli = AppGroup("users", help="Manage users.")
@@ -52,9 +53,8 @@ def init_command(admin_email: str) -> None:
             "on an empty database): " + "; ".join(missing)
         )
     click.echo("Database schema is up to date (indexes and triggers checked).")
-    key = ensure_signing_key(context.keystore())
-    if key is not None:
-        click.echo(f"Created signing key {key.kid} in {current_app.config['KEYS_DIR']}.")
+    for key in ensure_signing_keys(context.keystore()):
+        click.echo(f"Created {_kind(key)} key {key.kid} in {current_app.config['KEYS_DIR']}.")
     try:
         first = user_service.ensure_first_admin(admin_email)
     except ServiceError as error:
@@ -100,22 +100,28 @@ def create_token(email: str) -> None:
 
 
 @keys_cli.command("rotate")
-def rotate_keys() -> None:
-    """Create a new signing key; it signs from now on, and every older key stays published."""
-    key = context.keystore().add_key(generate_private_key_pem())
-    click.echo(f"Created signing key {key.kid}; new awards are signed with it.")
+def rotate_keys_command() -> None:
+    """Create a new key of each kind; they sign from now on, and every older key stays
+    published."""
+    for key in rotate_keys(context.keystore()):
+        click.echo(f"Created {_kind(key)} key {key.kid}; new awards are signed with it.")
     click.echo("Earlier keys stay published, so badges signed with them keep verifying.")
 
 
 @keys_cli.command("list")
 def list_keys() -> None:
     """List the signing keys, oldest first, and where each issuer publishes them."""
-    keys = context.keystore().list_keys()
-    if not keys:
+    store = context.keystore()
+    keys, proof_keys = store.list_keys(), store.list_proof_keys()
+    if not keys and not proof_keys:
         raise click.ClickException("there is no signing key yet; run 'flask --app wsgi init'")
-    for index, key in enumerate(keys):
-        status = "signing" if index == len(keys) - 1 else "retired, still published"
-        click.echo(f"{key.kid}  created {key.created_at:%Y-%m-%d %H:%M:%S}Z  {status}")
+    by_kind: tuple[Sequence[StoredKey], ...] = (keys, proof_keys)
+    for kind_keys in by_kind:
+        for index, key in enumerate(kind_keys):
+            status = "signing" if index == len(kind_keys) - 1 else "retired, still published"
+            click.echo(
+                f"{key.kid}  {_kind(key):<7}  created {key.created_at:%Y-%m-%d %H:%M:%S}Z  {status}"
+            )
     urls = context.urls()
     issuers = list_issuers()
     if issuers:
@@ -125,6 +131,12 @@ def list_keys() -> None:
             click.echo(f"  {issuer.name}:")
             for key in keys:
                 click.echo(f"    {urls.key(issuer.id, key.kid)}")
+            if proof_keys:
+                click.echo(f"    {urls.did_document(issuer.id)} (Ed25519 keys of its DID)")
+
+
+def _kind(key: StoredKey) -> str:
+    return "Ed25519" if isinstance(key, ProofKey) else "RSA"
 
 
 @outbox_cli.command("send")

@@ -11,6 +11,7 @@ from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import event
 
 from issuer.extensions import db
+from issuer.openbadges.jsonld import Contexts, load_contexts
 from issuer.openbadges.schemas import (
     DocumentSchemaError,
     SchemaRegistry,
@@ -19,14 +20,15 @@ from issuer.openbadges.schemas import (
     load_validator,
 )
 from issuer.openbadges.urls import PublicUrls
-from issuer.services.keystore import FileKeyStore, KeyStore, current_key
-from issuer.services.signing import Signer
+from issuer.services.keystore import FileKeyStore, KeyStore, current_key, current_proof_key
+from issuer.services.signing import ProofSigner, Signer
 
 
 def init_app(app: Flask) -> None:
     """Attach the shared helpers to the app and tune the database connections."""
     app.extensions["issuer.urls"] = PublicUrls(app.config["BASE_URL"])
     app.extensions["issuer.schemas"] = SchemaRegistry(app.config["SCHEMAS_DIR"])
+    app.extensions["issuer.contexts"] = load_contexts(Path(app.config["SCHEMAS_DIR"]) / "contexts")
     official = app.config.get("OB3_SCHEMA")
     app.extensions["issuer.ob3_schema"] = load_validator(Path(official)) if official else None
     store = app.config.get("KEY_STORE") or FileKeyStore(app.config["KEYS_DIR"])
@@ -68,6 +70,17 @@ def urls() -> PublicUrls:
 def signer() -> Signer:
     """A signer with the current signing key of the current app."""
     return Signer(urls(), current_key(keystore()))
+
+
+def proof_signer() -> ProofSigner:
+    """A Data Integrity signer with the current Ed25519 key of the current app."""
+    return ProofSigner(urls(), current_proof_key(keystore()), contexts())
+
+
+def contexts() -> Contexts:
+    """The local JSON-LD contexts (the server never fetches one)."""
+    value: Contexts = current_app.extensions["issuer.contexts"]
+    return value
 
 
 def schemas() -> SchemaRegistry:

@@ -20,9 +20,8 @@ from werkzeug.serving import make_server
 
 from issuer import delivery
 from issuer.extensions import db
-from issuer.openbadges.keys import generate_private_key_pem
 from issuer.services import users
-from issuer.services.keystore import KeyStore, MemoryKeyStore
+from issuer.services.keystore import KeyStore, MemoryKeyStore, ensure_signing_keys
 from tests.support import ApiClient, build_app, data_uri, make_token, png_bytes
 
 
@@ -77,7 +76,7 @@ def cheap_password_hashing() -> Iterator[None]:
 def keystore() -> MemoryKeyStore:
     """Signing keys generated once per session, in memory only."""
     store = MemoryKeyStore()
-    store.add_key(generate_private_key_pem())
+    ensure_signing_keys(store)
     return store
 
 

@@ -23,6 +23,11 @@ from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
 from issuer import create_app
+from issuer.config import SCHEMAS_DIR
+from issuer.openbadges import dataintegrity
+from issuer.openbadges.did import did_web_url
+from issuer.openbadges.jsonld import load_contexts
+from issuer.openbadges.keys import public_key_from_multibase
 from issuer.services.keystore import KeyStore
 
 BASE_URL = "http://issuer.test"
@@ -118,6 +123,28 @@ def award_one(api: ApiClient, badge_id: str, recipient: str) -> dict[str, Any]:
     response = api.post(f"/badges/{badge_id}/awards", {"recipients": [recipient]})
     assert response.status_code == 201, response.json
     return dict((response.json or {})["awards"][0])
+
+
+def verify_proof(
+    client: FlaskClient, document: dict[str, Any], purpose: str = "assertionMethod"
+) -> dataintegrity.VerifiedProof:
+    """Verify a Data Integrity proof by one of our issuers' did:web, resolved as a verifier
+    does: the DID document at the did:web's URL must list the key for ``purpose``."""
+    contexts = load_contexts(SCHEMAS_DIR / "contexts")
+
+    def resolve(method: str) -> Any:
+        did = method.partition("#")[0]
+        url = urllib.parse.urlsplit(did_web_url(did, scheme="http"))
+        response = client.get(url.path)
+        assert response.status_code == 200, (method, response.status_code)
+        found = response.json or {}
+        assert found["id"] == did
+        assert method in found[purpose]
+        (listed,) = [m for m in found["verificationMethod"] if m["id"] == method]
+        assert listed["controller"] == did
+        return public_key_from_multibase(listed["publicKeyMultibase"])
+
+    return dataintegrity.verify(document, contexts, resolve, purpose)
 
 
 def make_token(app: Flask, email: str, *, admin: bool) -> str:

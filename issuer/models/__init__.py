@@ -9,6 +9,7 @@ from issuer.models.badges import (
     Image,
     Issuer,
     StatusAllocator,
+    WalletGrant,
 )
 from issuer.models.courses import Course, Enrolment, Stage, StageCompletion
 from issuer.models.ratelimits import RateLimitCounter
@@ -33,4 +34,5 @@ __all__ = [
     "StatusAllocator",
     "Tally",
     "User",
+    "WalletGrant",
 ]

@@ -159,9 +159,32 @@ class Assertion(Base):
     credential_kid: Mapped[str | None] = mapped_column(String(64))
     status_list: Mapped[int | None]
     status_index: Mapped[int | None]
+    # The same credential as JSON-LD with a Data Integrity proof (eddsa-rdfc-2022) by the
+    # issuer's did:web, made once on first request; it shares the status list position.
+    credential_ld: Mapped[str | None] = mapped_column(Text)
 
     badge: Mapped[BadgeClass] = relationship()
     recipient: Mapped[User] = relationship()
+
+
+class WalletGrant(Base):
+    """A one-time, expiring permission to take one award's credential into a wallet.
+
+    Only the SHA-256 of its secret (the challenge a wallet presents) is stored. The grant knows
+    nothing of how it is redeemed (a DID Authentication request today), so other transports
+    can spend the same grant.
+    """
+
+    __tablename__ = "wallet_grants"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    assertion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assertions.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who the credential was issued to (the wallet holder's DID), once used.
+    holder: Mapped[str | None] = mapped_column(String(2048))
 
 
 class BadgeTally(Base):

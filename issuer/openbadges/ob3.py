@@ -78,16 +78,26 @@ class CredentialData:
     narrative: str | None = None
     evidence: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     status: StatusEntry | None = None
+    # The holder's DID, when the credential is issued to a wallet that proved it holds it.
+    subject_id: str | None = None
 
 
-def build_profile(data: ProfileData) -> dict[str, Any]:
-    """Build a standalone OB 3.0 Profile document (the issuer's own URL serves it)."""
-    return {"@context": list(CONTEXTS), **_profile(data)}
+def build_profile(data: ProfileData, also_known_as: Sequence[str] = ()) -> dict[str, Any]:
+    """Build a standalone OB 3.0 Profile document (the issuer's own URL serves it), naming
+    the issuer's other identifiers (its DID) as ``otherIdentifier`` entries."""
+    document = {"@context": list(CONTEXTS), **_profile(data)}
+    if also_known_as:
+        document["otherIdentifier"] = [
+            {"type": "IdentifierEntry", "identifier": other, "identifierType": "identifier"}
+            for other in also_known_as
+        ]
+    return document
 
 
 def build_credential(data: CredentialData) -> dict[str, Any]:
     """Build an OpenBadgeCredential (without proof) with a salted, hashed e-mail recipient."""
-    subject: dict[str, Any] = {
+    subject: dict[str, Any] = {} if data.subject_id is None else {"id": data.subject_id}
+    subject |= {
         "type": ["AchievementSubject"],
         "identifier": [
             {

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import uuid
 
+from issuer.openbadges.did import did_web
+
 
 class PublicUrls:
     """Builds the stable public URLs that appear as ids in every document."""
@@ -54,12 +56,29 @@ class PublicUrls:
         return f"{self.base_url}/public/assertions/{assertion_id}/credential"
 
     def credential_json(self, assertion_id: uuid.UUID) -> str:
-        """URL of an award's OB 3.0 credential as JSON, without its proof."""
+        """URL of an award's OB 3.0 credential as JSON-LD with a Data Integrity proof."""
         return f"{self.base_url}/public/assertions/{assertion_id}/credential.json"
 
     def status_list(self, issuer_id: uuid.UUID, kid: str, number: int) -> str:
-        """URL of one of an issuer's OB 3.0 status lists, signed by key kid."""
+        """URL of one of an issuer's OB 3.0 status lists as a VC-JWT signed by key kid."""
         return f"{self.base_url}/public/issuers/{issuer_id}/status/{kid}/{number}"
+
+    def status_list_json(self, issuer_id: uuid.UUID, number: int) -> str:
+        """URL of one of an issuer's OB 3.0 status lists as JSON-LD with a Data Integrity
+        proof (the list of its Data Integrity credentials)."""
+        return f"{self.base_url}/public/issuers/{issuer_id}/status/{number}.json"
+
+    def did(self, issuer_id: uuid.UUID) -> str:
+        """An issuer's did:web: the issuer of its Data Integrity credentials."""
+        return did_web(self.base_url, "public", "issuers", str(issuer_id))
+
+    def did_document(self, issuer_id: uuid.UUID) -> str:
+        """URL of an issuer's DID document (where did:web resolution finds it)."""
+        return f"{self.base_url}/public/issuers/{issuer_id}/did.json"
+
+    def wallet_request(self) -> str:
+        """URL where wallets present a one-time challenge to receive a credential."""
+        return f"{self.base_url}/public/wallet/request"
 
     def jwk(self, kid: str) -> str:
         """URL of a signing key's bare public JWK: the ``kid`` of every VC-JWT it signs."""

@@ -13,6 +13,9 @@ from issuer.openbadges.ob2 import serialize
 from issuer.services.hosted import etag_of
 
 JSONLD = "application/ld+json"
+# A credential with an embedded proof (OB 3.0 section 8.3), and a DID document.
+VC_LD = "application/vc+ld+json"
+DID_LD = "application/did+ld+json"
 # Assertions can be revoked at any moment: caches must revalidate (cheap, thanks to the ETag).
 REVALIDATE = "public, no-cache"
 SHORT_CACHE = "public, max-age=60"

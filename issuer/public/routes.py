@@ -12,11 +12,13 @@ from issuer.extensions import db
 from issuer.models.types import utcnow
 from issuer.public import bp
 from issuer.public.responses import (
+    DID_LD,
     JWK,
     JWK_SET,
     PRIVATE,
     REVALIDATE,
     VC_JWT,
+    VC_LD,
     body_response,
     document_response,
     image_response,
@@ -132,9 +134,14 @@ def get_credential(assertion_id: uuid.UUID) -> Response:
 
 @bp.get("/public/assertions/<uuid:assertion_id>/credential.json")
 def get_credential_json(assertion_id: uuid.UUID) -> Response:
-    """The award's OB 3.0 credential as JSON, without its proof (410 once revoked)."""
-    form = _credential_form(assertion_id)
-    return document_response(form.credential(), cache_control=REVALIDATE)
+    """The award as an OB 3.0 OpenBadgeCredential in JSON-LD with a Data Integrity proof by
+    the issuer's did:web (410 once revoked)."""
+    form = credentials.ld_credential_form(
+        assertion_id, context.proof_signer, context.check_credential
+    )
+    if form.fresh:
+        db.session.commit()
+    return body_response(form.body, form.etag, cache_control=REVALIDATE, content_type=VC_LD)
 
 
 def _credential_form(assertion_id: uuid.UUID) -> credentials.CredentialForm:
@@ -157,6 +164,23 @@ def get_status_list(issuer_id: uuid.UUID, kid: str, number: int) -> Response:
     token = credentials.status_list_jwt(issuer_id, kid, number, context.urls(), keys)
     body = token.encode("ascii")
     return text_response(body, hosted.etag_of(body), VC_JWT)
+
+
+@bp.get("/public/issuers/<uuid:issuer_id>/status/<int:number>.json")
+def get_status_list_json(issuer_id: uuid.UUID, number: int) -> Response:
+    """One of an issuer's OB 3.0 status lists for its Data Integrity credentials: a
+    BitstringStatusListCredential in JSON-LD, signed by the issuer's DID."""
+    text = credentials.status_list_json(issuer_id, number, context.proof_signer)
+    body = text.encode("utf-8")
+    return body_response(body, hosted.etag_of(body), cache_control=REVALIDATE, content_type=VC_LD)
+
+
+@bp.get("/public/issuers/<uuid:issuer_id>/did.json")
+def get_did_document(issuer_id: uuid.UUID) -> Response:
+    """An issuer's DID document (did:web): the Ed25519 keys of its Data Integrity proofs."""
+    keys = context.keystore().list_proof_keys()
+    document = credentials.did_document(issuer_id, context.urls(), keys)
+    return document_response(document, content_type=DID_LD)
 
 
 @bp.get("/public/jwk/<kid>")

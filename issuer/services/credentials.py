@@ -1,14 +1,18 @@
-"""OB 3.0 forms of an award: its OpenBadgeCredential (VC-JWT), the status lists that revoke
-credentials, the issuer's OB 3.0 Profile and the public keys as JWKs.
+"""OB 3.0 forms of an award: its OpenBadgeCredential as a VC-JWT and as JSON-LD with a Data
+Integrity proof, the status lists that revoke them, the issuer's OB 3.0 Profile and DID
+document, and the public keys as JWKs.
 
-A credential is made on its first request, like the OB 2.0 signed form: it takes a status list
-entry, is checked against the credential schemas, signed with the current key and stored, so
-it never changes afterwards (key rotations included). Revoking the award sets its status bit.
+A credential is made on its first request, like the OB 2.0 signed form: it takes the award's
+status list entry (one per award, shared by both forms), is checked against the credential
+schemas, signed with the current key and stored, so it never changes afterwards (key rotations
+included). Revoking the award sets its status bit in both forms' lists at once: both are read
+from the same ``revoked`` column.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,13 +25,15 @@ from sqlalchemy.orm import joinedload
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Issuer, StatusAllocator
+from issuer.models.types import utcnow
 from issuer.openbadges import ob3, signing, vcjwt
+from issuer.openbadges.did import build_did_document
 from issuer.openbadges.urls import PublicUrls
 from issuer.services.batches import insert_ignoring_duplicates
 from issuer.services.errors import NotFoundError
 from issuer.services.hosted import AssertionRow, etag_of, load_assertion, refuse_revoked
-from issuer.services.keystore import SigningKey
-from issuer.services.signing import Signer
+from issuer.services.keystore import ProofKey, SigningKey
+from issuer.services.signing import ProofSigner, Signer
 
 CredentialCheck = Callable[[dict[str, Any]], None]
 
@@ -68,28 +74,18 @@ def credential_form(
 
 
 def _issue(assertion_id: uuid.UUID, signer: Signer, check: CredentialCheck) -> CredentialForm:
-    assertion = db.session.scalars(
-        select(Assertion)
-        .where(Assertion.id == assertion_id)
-        .options(joinedload(Assertion.badge).joinedload(BadgeClass.issuer))
-    ).one()
-    list_number, index = _allocate_status_entry()
+    assertion = _load(assertion_id)
+    list_number, index = _status_entry(assertion_id)
     urls = signer.urls
-    status = ob3.StatusEntry(
-        urls.status_list(assertion.badge.issuer_id, signer.key.kid, list_number), index
-    )
-    credential = build_credential(assertion, urls, status)
+    issuer = assertion.badge.issuer
+    status = ob3.StatusEntry(urls.status_list(issuer.id, signer.key.kid, list_number), index)
+    credential = build_credential(assertion, profile_data(issuer, urls), urls, status)
     check(credential)
     token = vcjwt.sign_credential(credential, signer.key.private_key, urls.jwk(signer.key.kid))
     stored = db.session.execute(
         update(Assertion)
         .where(Assertion.id == assertion_id, Assertion.credential_jwt.is_(None))
-        .values(
-            credential_jwt=token,
-            credential_kid=signer.key.kid,
-            status_list=list_number,
-            status_index=index,
-        )
+        .values(credential_jwt=token, credential_kid=signer.key.kid)
         .returning(Assertion.id)
         .execution_options(synchronize_session=False)
     ).first()
@@ -102,15 +98,116 @@ def _issue(assertion_id: uuid.UUID, signer: Signer, check: CredentialCheck) -> C
     return CredentialForm(token, fresh=True)
 
 
+@dataclass(frozen=True)
+class LinkedDataForm:
+    """An award's credential as JSON-LD with a Data Integrity proof; ``fresh`` when this call
+    made it (the caller then commits)."""
+
+    text: str
+    fresh: bool = False
+
+    @property
+    def body(self) -> bytes:
+        """The credential as served."""
+        return self.text.encode("utf-8")
+
+    @property
+    def etag(self) -> str:
+        """The entity tag of the served credential."""
+        return etag_of(self.body)
+
+    def credential(self) -> dict[str, Any]:
+        """The credential, proof included."""
+        value: dict[str, Any] = json.loads(self.text)
+        return value
+
+
+def ld_credential_form(
+    assertion_id: uuid.UUID,
+    make_signer: Callable[[], ProofSigner],
+    check: CredentialCheck,
+    row: AssertionRow | None = None,
+) -> LinkedDataForm:
+    """Return an award's Data Integrity credential, making it now (once) if it has none yet.
+
+    Its issuer is the issuer's did:web; everything else is as in the VC-JWT. A revoked award
+    answers GoneError; a credential failing ``check`` is never stored.
+    """
+    row = row or load_assertion(assertion_id)[1]
+    refuse_revoked(row)
+    if row.credential_ld:
+        return LinkedDataForm(row.credential_ld)
+    signed = _sign_ld(assertion_id, make_signer(), check, subject_id=None)
+    text = serialize(signed)
+    stored = db.session.execute(
+        update(Assertion)
+        .where(Assertion.id == assertion_id, Assertion.credential_ld.is_(None))
+        .values(credential_ld=text)
+        .returning(Assertion.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if stored is None:  # another request made it first: theirs is the credential
+        winner = db.session.scalar(
+            select(Assertion.credential_ld).where(Assertion.id == assertion_id)
+        )
+        assert winner is not None  # noqa: S101  (the update only skips a stored credential)
+        return LinkedDataForm(winner)
+    return LinkedDataForm(text, fresh=True)
+
+
+def holder_credential(
+    assertion_id: uuid.UUID, holder: str, signer: ProofSigner, check: CredentialCheck
+) -> dict[str, Any]:
+    """Make a Data Integrity credential of an award issued to a wallet holder's DID.
+
+    The DID becomes ``credentialSubject.id`` (the hashed e-mail stays as ``identifier``); the
+    credential sits on the award's status list position, so revoking the award revokes it.
+    """
+    return _sign_ld(assertion_id, signer, check, subject_id=holder)
+
+
+def serialize(document: dict[str, Any]) -> str:
+    """The text of a served JSON-LD document."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _sign_ld(
+    assertion_id: uuid.UUID, signer: ProofSigner, check: CredentialCheck, subject_id: str | None
+) -> dict[str, Any]:
+    assertion = _load(assertion_id)
+    list_number, index = _status_entry(assertion_id)
+    urls = signer.urls
+    issuer = assertion.badge.issuer
+    status = ob3.StatusEntry(urls.status_list_json(issuer.id, list_number), index)
+    profile = profile_data(issuer, urls, did=True)
+    credential = build_credential(assertion, profile, urls, status, subject_id=subject_id)
+    check(credential)
+    signed = signer.sign(issuer.id, credential, utcnow())
+    check(signed)
+    return signed
+
+
+def _load(assertion_id: uuid.UUID) -> Assertion:
+    return db.session.scalars(
+        select(Assertion)
+        .where(Assertion.id == assertion_id)
+        .options(joinedload(Assertion.badge).joinedload(BadgeClass.issuer))
+    ).one()
+
+
 def build_credential(
-    assertion: Assertion, urls: PublicUrls, status: ob3.StatusEntry | None
+    assertion: Assertion,
+    issuer: ob3.ProfileData,
+    urls: PublicUrls,
+    status: ob3.StatusEntry | None,
+    subject_id: str | None = None,
 ) -> dict[str, Any]:
     """Build an award's OpenBadgeCredential (without proof) from its stored record."""
     badge = assertion.badge
     return ob3.build_credential(
         ob3.CredentialData(
             id=f"urn:uuid:{assertion.id}",
-            issuer=profile_data(badge.issuer, urls),
+            issuer=issuer,
             achievement=ob3.AchievementData(
                 id=urls.badge(badge.id),
                 name=badge.name,
@@ -128,14 +225,16 @@ def build_credential(
             narrative=assertion.narrative,
             evidence=assertion.evidence or (),
             status=status,
+            subject_id=subject_id,
         )
     )
 
 
-def profile_data(issuer: Issuer, urls: PublicUrls) -> ob3.ProfileData:
-    """The values of an issuer's OB 3.0 Profile."""
+def profile_data(issuer: Issuer, urls: PublicUrls, *, did: bool = False) -> ob3.ProfileData:
+    """The values of an issuer's OB 3.0 Profile; its id is the https Profile URL, or the
+    issuer's did:web for Data Integrity credentials."""
     return ob3.ProfileData(
-        id=urls.issuer_profile(issuer.id),
+        id=urls.did(issuer.id) if did else urls.issuer_profile(issuer.id),
         name=issuer.name,
         url=issuer.url,
         email=issuer.email,
@@ -149,7 +248,38 @@ def profile_document(issuer_id: uuid.UUID, urls: PublicUrls) -> dict[str, Any]:
     issuer = db.session.get(Issuer, issuer_id)
     if issuer is None:
         raise NotFoundError(f"no issuer with id {issuer_id}")
-    return ob3.build_profile(profile_data(issuer, urls))
+    return ob3.build_profile(profile_data(issuer, urls), also_known_as=[urls.did(issuer.id)])
+
+
+def did_document(
+    issuer_id: uuid.UUID, urls: PublicUrls, keys: Sequence[ProofKey]
+) -> dict[str, Any]:
+    """Build an issuer's DID document: every Ed25519 key ever used (old ones still verify)."""
+    if db.session.get(Issuer, issuer_id) is None:
+        raise NotFoundError(f"no issuer with id {issuer_id}")
+    return build_did_document(
+        urls.did(issuer_id), [key.multibase for key in keys], [urls.issuer_profile(issuer_id)]
+    )
+
+
+def _status_entry(assertion_id: uuid.UUID) -> tuple[int, int]:
+    """The award's status list entry (list number, position), taken now if it has none."""
+    current = db.session.execute(
+        select(Assertion.status_list, Assertion.status_index).where(Assertion.id == assertion_id)
+    ).one()
+    if current.status_list is not None and current.status_index is not None:
+        return current.status_list, current.status_index
+    list_number, index = _allocate_status_entry()
+    stored = db.session.execute(
+        update(Assertion)
+        .where(Assertion.id == assertion_id, Assertion.status_list.is_(None))
+        .values(status_list=list_number, status_index=index)
+        .returning(Assertion.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if stored is None:  # another request gave the award its entry first: that one counts
+        return _status_entry(assertion_id)
+    return list_number, index
 
 
 def _allocate_status_entry() -> tuple[int, int]:
@@ -182,9 +312,33 @@ def status_list_jwt(
     that check the list with the credential's key keep working after a key rotation.
     """
     key = next((k for k in keys if k.kid == kid), None)
-    issuer = db.session.get(Issuer, issuer_id)
-    if key is None or issuer is None or not 0 <= number <= _last_list_number():
+    if key is None:
         raise NotFoundError(f"no status list {number} of issuer {issuer_id} for key {kid}")
+    positions, valid_from = _revoked_positions(issuer_id, number)
+    return _signed_status_list(
+        urls.status_list(issuer_id, kid, number),
+        urls.issuer_profile(issuer_id),
+        valid_from,
+        positions,
+        key,
+        urls.jwk(key.kid),
+    )
+
+
+def status_list_json(
+    issuer_id: uuid.UUID, number: int, make_signer: Callable[[], ProofSigner]
+) -> str:
+    """Return an issuer's status list ``number`` as JSON-LD with a Data Integrity proof by
+    the issuer's DID (its current key: the DID document lists every key, old ones too)."""
+    positions, valid_from = _revoked_positions(issuer_id, number)
+    return _signed_status_list_ld(issuer_id, number, valid_from, positions, make_signer())
+
+
+def _revoked_positions(issuer_id: uuid.UUID, number: int) -> tuple[tuple[int, ...], datetime]:
+    """The revoked positions of an issuer's status list, and the time of its latest change."""
+    issuer = db.session.get(Issuer, issuer_id)
+    if issuer is None or not 0 <= number <= _last_list_number():
+        raise NotFoundError(f"no status list {number} of issuer {issuer_id}")
     rows = db.session.execute(
         select(Assertion.status_index, Assertion.revoked_at)
         .join(BadgeClass, BadgeClass.id == Assertion.badge_id)
@@ -195,18 +349,11 @@ def status_list_jwt(
         )
     ).all()
     positions = tuple(sorted(index for index, _ in rows if index is not None))
-    # The list is as new as its latest revocation: the same bits always give the same JWT.
+    # The list is as new as its latest revocation: the same bits always give the same list.
     valid_from: datetime = max(
         (revoked_at for _, revoked_at in rows if revoked_at), default=issuer.created_at
     )
-    return _signed_status_list(
-        urls.status_list(issuer_id, kid, number),
-        urls.issuer_profile(issuer_id),
-        valid_from,
-        positions,
-        key,
-        urls.jwk(key.kid),
-    )
+    return positions, valid_from
 
 
 def _last_list_number() -> int:
@@ -226,6 +373,22 @@ def _signed_status_list(
 ) -> str:
     document = ob3.build_status_list_credential(url, issuer_profile, valid_from, positions)
     return vcjwt.sign_credential(document, key.private_key, kid_url)
+
+
+@functools.lru_cache(maxsize=256)
+def _signed_status_list_ld(
+    issuer_id: uuid.UUID,
+    number: int,
+    valid_from: datetime,
+    positions: tuple[int, ...],
+    signer: ProofSigner,
+) -> str:
+    urls = signer.urls
+    document = ob3.build_status_list_credential(
+        urls.status_list_json(issuer_id, number), urls.did(issuer_id), valid_from, positions
+    )
+    # Created when its content last changed: every host signs the same list the same way.
+    return serialize(signer.sign(issuer_id, document, valid_from))
 
 
 def jwk_document(kid: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> dict[str, Any]:

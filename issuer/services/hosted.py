@@ -37,6 +37,7 @@ class AssertionRow(NamedTuple):
     signed_jws: str | None
     signed_kid: str | None
     credential_jwt: str | None
+    credential_ld: str | None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Signing awards: the JWS of each assertion, made once and stored."""
+"""Signing awards: the JWS of each assertion, made once and stored, and Data Integrity proofs
+by an issuer's did:web."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from issuer.openbadges import ob2, signing
+from issuer.openbadges import dataintegrity, ob2, signing
+from issuer.openbadges.did import verification_method
+from issuer.openbadges.jsonld import Contexts
 from issuer.openbadges.urls import PublicUrls
-from issuer.services.keystore import SigningKey
+from issuer.services.keystore import ProofKey, SigningKey
 
 # Below this many awards, starting threads costs more than it saves.
 _PARALLEL_FROM = 32
@@ -66,3 +69,20 @@ def signed_payload(
         ),
         creator=key_url,
     )
+
+
+@dataclass(frozen=True)
+class ProofSigner:
+    """Adds Data Integrity proofs (eddsa-rdfc-2022) by an issuer's did:web with one key."""
+
+    urls: PublicUrls
+    key: ProofKey
+    contexts: Contexts
+
+    def sign(
+        self, issuer_id: uuid.UUID, document: Mapping[str, Any], created: datetime
+    ) -> dict[str, Any]:
+        """Return the document with a proof for assertions, by the issuer's DID key."""
+        method = verification_method(self.urls.did(issuer_id), self.key.multibase)
+        options = dataintegrity.ProofOptions(verification_method=method, created=created)
+        return dataintegrity.sign(document, self.key.private_key, options, self.contexts)

@@ -296,6 +296,7 @@ def award_stage_badge(
         "credential_kid": None,
         "status_list": None,
         "status_index": None,
+        "credential_ld": None,
     }
     if not sql.new_award.run(**values):
         # Awarded by hand (or by another course) since we looked: that award is the one held.

@@ -13,9 +13,10 @@ from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from issuer.extensions import db
+from issuer.openbadges.keys import generate_private_key_pem
 from issuer.services import users
 from issuer.services.keystore import FileKeyStore
-from tests.support import ApiClient
+from tests.support import ApiClient, make_token
 
 
 def test_init_is_idempotent_and_shows_secrets_once(
@@ -30,16 +31,19 @@ def test_init_is_idempotent_and_shows_secrets_once(
     password = re.search(r"password:\s+(\S+)", first.output)
     token = re.search(r"API token:\s+(\S+)", first.output)
     assert password and token
+    assert "Created RSA key" in first.output
+    assert "Created Ed25519 key" in first.output
     key_files = list(keys_dir.glob("*.pem"))
-    assert len(key_files) == 1
-    assert stat.S_IMODE(key_files[0].stat().st_mode) == 0o600
+    assert len(key_files) == 2
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in key_files)
     assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
 
     second = runner.invoke(args=["init"])
     assert second.exit_code == 0, second.output
     assert "password" not in second.output
     assert "API token" not in second.output
-    assert len(list(keys_dir.glob("*.pem"))) == 1
+    assert "Created" not in second.output
+    assert len(list(keys_dir.glob("*.pem"))) == 2
 
     api = ApiClient(cli_app.test_client(), token.group(1))
     assert api.get("/badges").status_code == 200
@@ -126,3 +130,47 @@ def test_init_refuses_a_database_without_the_indexes_and_triggers_queries_need(
             if postgresql:
                 connection.execute(text("ALTER TABLE users ENABLE TRIGGER users_tally_insert"))
     assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+
+
+def test_init_adds_the_ed25519_key_an_older_install_lacks(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    keys_dir = tmp_path / "keys"
+    store = FileKeyStore(keys_dir)
+    store.add_key(generate_private_key_pem())  # as every release before Data Integrity did
+    result = make_app(store, KEYS_DIR=keys_dir).test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "Created Ed25519 key" in result.output
+    assert "Created RSA key" not in result.output
+    assert len(store.list_keys()) == len(store.list_proof_keys()) == 1
+
+
+def test_keys_rotate_and_list_cover_both_kinds(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    keys_dir = tmp_path / "keys"
+    store = FileKeyStore(keys_dir)
+    app = make_app(store, KEYS_DIR=keys_dir)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init", "--admin-email", "owner@example.org"]).exit_code == 0
+    rotated = runner.invoke(args=["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    assert "Created RSA key" in rotated.output
+    assert "Created Ed25519 key" in rotated.output
+    assert len(list(keys_dir.glob("*.pem"))) == 4
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys_dir.glob("*.pem"))
+    api = ApiClient(app.test_client(), make_token(app, "admin@example.org", admin=True))
+    issuer = (
+        api.post(
+            "/issuers",
+            {"name": "Academy", "url": "https://academy.example.org", "email": "b@example.org"},
+        ).json
+        or {}
+    )
+    listed = runner.invoke(args=["keys", "list"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    for kind in ("RSA", "Ed25519"):
+        statuses = [line.rsplit("  ", 1)[-1] for line in lines if f"  {kind} " in line]
+        assert statuses == ["retired, still published", "signing"], listed.output
+    assert f"/public/issuers/{issuer['id']}/did.json" in listed.output

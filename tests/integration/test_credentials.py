@@ -38,6 +38,7 @@ from tests.support import (
     issuer_and_badge,
     make_token,
     needs_vendor,
+    verify_proof,
 )
 
 Award = Callable[..., dict[str, Any]]
@@ -69,13 +70,19 @@ def verify_with_jwks(client: FlaskClient, token: str) -> dict[str, Any]:
 
 
 def status_bit(client: FlaskClient, credential: dict[str, Any]) -> bool:
-    """Whether a credential's revocation bit is set in the status list it points at."""
+    """Whether a credential's revocation bit is set in the status list it points at (a
+    VC-JWT for a VC-JWT credential, JSON-LD signed by the DID for a Data Integrity one)."""
     entry = credential["credentialStatus"]
     response = client.get(path(entry["statusListCredential"]))
     assert response.status_code == 200
-    assert response.mimetype == "application/vc+jwt"
-    listed = verify_with_jwks(client, response.get_data(as_text=True))
-    assert listed["issuer"] == credential["issuer"]["id"]
+    if "proof" in credential:
+        assert response.mimetype == "application/vc+ld+json"
+        listed = response.json or {}
+        verify_proof(client, listed)
+    else:
+        assert response.mimetype == "application/vc+jwt"
+        listed = verify_with_jwks(client, response.get_data(as_text=True))
+    assert listed["issuer"] == vcjwt.issuer_id(credential)
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     bits = ob3.decode_status_list(listed["credentialSubject"]["encodedList"])
     return ob3.is_position_set(bits, int(entry["statusListIndex"]))
@@ -115,14 +122,33 @@ def test_every_award_has_a_credential(client: FlaskClient, make_badge: Any, awar
     assert subject["achievement"]["id"] == f"{BASE_URL}/public/badges/{badge['id']}"
     assert subject["achievement"]["tag"] == ["team"]
     assert credential["evidence"][0]["id"] == "https://portfolio.example/ada"
-    # The JSON form is the same credential, without the JWT claims.
+    # The JSON-LD form is the same credential with a Data Integrity proof, issued by the
+    # issuer's did:web, on the same status list position (in the list of that form).
     as_json = client.get(path(made["credential"]) + ".json")
     assert as_json.status_code == 200
-    assert as_json.json == credential
-    # The issuer id is its OB 3.0 Profile.
+    assert as_json.mimetype == "application/vc+ld+json"
+    linked = dict(as_json.json or {})
+    assert [p["cryptosuite"] for p in linked.pop("proof")] == ["eddsa-rdfc-2022"]
+    did = linked["issuer"]["id"]
+    assert did.startswith("did:web:")
+    status = linked["credentialStatus"]
+    assert status["statusListIndex"] == credential["credentialStatus"]["statusListIndex"]
+    assert status["statusListCredential"].endswith(".json")
+    assert linked == {
+        **credential,
+        "issuer": {**credential["issuer"], "id": did},
+        "credentialStatus": status,
+    }
+    # The issuer id is its OB 3.0 Profile, which names the DID (and the DID document, it).
     profile = client.get(path(credential["issuer"]["id"]))
     assert profile.status_code == 200
-    assert profile.json == {"@context": list(ob3.CONTEXTS), **credential["issuer"]}
+    assert profile.json == {
+        "@context": list(ob3.CONTEXTS),
+        **credential["issuer"],
+        "otherIdentifier": [
+            {"type": "IdentifierEntry", "identifier": did, "identifierType": "identifier"}
+        ],
+    }
 
 
 def test_the_credential_is_made_once_and_kept(
@@ -166,20 +192,22 @@ def test_revoking_updates_every_format_at_once(
 ) -> None:
     made = award(make_badge()["id"], "ada@example.org", "bob@example.org")["awards"]
     target, other = made
-    credential = client.get(path(target["credential"]) + ".json").json or {}
-    kept = client.get(path(other["credential"]) + ".json").json or {}
-    assert not status_bit(client, credential)
-    list_url = credential["credentialStatus"]["statusListCredential"]
-    before = client.get(path(list_url))
+    forms = []
+    for item in (target, other):
+        jwt_form = vcjwt.credential_of(payload_of(client.get(path(item["credential"])).text))
+        forms.append((jwt_form, client.get(path(item["credential"]) + ".json").json or {}))
+    lists = [c["credentialStatus"]["statusListCredential"] for c in forms[0]]
+    before = [client.get(path(url)).headers["ETag"] for url in lists]
+    assert not any(status_bit(client, c) for c in forms[0])
 
     response = api.post(f"/assertions/{target['id']}/revoke", {"reason": "Issued in error"})
     assert response.status_code == 200
 
-    # OB 3.0: the bit is set, the other credential's is not, the list says it changed.
-    assert status_bit(client, credential)
-    assert not status_bit(client, kept)
-    after = client.get(path(list_url))
-    assert after.headers["ETag"] != before.headers["ETag"]
+    # OB 3.0, both forms: the bit is set, the other award's is not, the lists changed.
+    assert all(status_bit(client, c) for c in forms[0])
+    assert not any(status_bit(client, c) for c in forms[1])
+    assert [client.get(path(url)).headers["ETag"] for url in lists] != before
+    credential = forms[0][0]
     for suffix in ("", ".json"):
         gone = client.get(path(target["credential"]) + suffix)
         assert gone.status_code == 410
@@ -204,11 +232,14 @@ def test_a_revoked_award_never_gets_a_credential(
 
 def test_unknown_things_are_404(client: FlaskClient, make_badge: Any, award: Award) -> None:
     made = award(make_badge()["id"], "ada@example.org")["awards"][0]
-    credential = client.get(path(made["credential"]) + ".json").json or {}
+    credential = payload_of(client.get(path(made["credential"])).text)
     list_url = path(credential["credentialStatus"]["statusListCredential"])
     prefix, kid, number = list_url.rsplit("/", 2)
     missing = "00000000-0000-4000-8000-000000000000"
     for url in (
+        f"{prefix}/{int(number) + 1}.json",
+        f"/public/issuers/{missing}/status/{number}.json",
+        f"/public/issuers/{missing}/did.json",
         f"/public/assertions/{missing}/credential",
         f"/public/assertions/{missing}/credential.json",
         f"{prefix}/{kid}/{int(number) + 1}",

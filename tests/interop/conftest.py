@@ -14,8 +14,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from issuer.openbadges.keys import generate_private_key_pem
-from issuer.services.keystore import MemoryKeyStore
+from issuer.services.keystore import MemoryKeyStore, ensure_signing_keys
 from tests.support import ORACLES, ApiClient, data_uri, make_token, png_bytes
 
 
@@ -43,7 +42,7 @@ def run_checker(tool: Path, *args: str) -> tuple[int, dict[str, Any]]:
 def live_keys() -> MemoryKeyStore:
     """Signing keys of the live app's own (so rotating them touches no other test)."""
     store = MemoryKeyStore()
-    store.add_key(generate_private_key_pem())
+    ensure_signing_keys(store)
     return store
 
 

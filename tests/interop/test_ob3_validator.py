@@ -12,7 +12,7 @@ from flask import Flask
 
 from issuer.openbadges.keys import generate_private_key_pem
 from issuer.openbadges.signing import read_unverified
-from issuer.services.keystore import MemoryKeyStore
+from issuer.services.keystore import MemoryKeyStore, SigningKey
 from tests.interop.conftest import require_oracle, run_checker
 from tests.support import ORACLES, SVG_150, ApiClient, data_uri
 
@@ -119,6 +119,7 @@ def test_tampered_and_foreign_credentials_fail(
     status, report = check_ob3(str(forged), f"jwks:{jwks_url(live)}")
     assert status == 1, report
     other = MemoryKeyStore().add_key(generate_private_key_pem())
+    assert isinstance(other, SigningKey)
     key_file = tmp_path / "other.pem"
     key_file.write_text(other.public_pem)
     status, report = check_ob3(str(tmp_path / "credential.jwt"), f"pem:{key_file}")
