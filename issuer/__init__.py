@@ -67,6 +67,8 @@ def _protect_forms(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so no CSRF to defend against
+    # A wallet proves itself with a signed presentation and a one-time challenge, no cookies.
+    csrf.exempt("issuer.public.routes.wallet_request")
 
     @app.before_request
     def check_csrf() -> None:

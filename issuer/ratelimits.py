@@ -32,7 +32,8 @@ from issuer.models import RateLimitCounter
 # The views each limit covers; views sharing a setting share one count per client.
 LIMITED_VIEWS = {
     "RATELIMIT_LOGIN": ("auth.login",),
-    "RATELIMIT_VERIFY": ("public.verify", "api.verify"),
+    # Checking a badge or a wallet's signed request: both cost a signature check.
+    "RATELIMIT_VERIFY": ("public.verify", "api.verify", "public.wallet_request"),
 }
 DATABASE = "database"
 _SCHEME = "issuer-database"

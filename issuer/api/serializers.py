@@ -68,6 +68,7 @@ def award_json(award: Assertion, urls: PublicUrls) -> dict[str, Any]:
         "image": urls.assertion_image(award.id),
         "signed": award.signed_jws,
         "credential": urls.credential(award.id),
+        "credential_ld": urls.credential_json(award.id),
         "issued_on": format_datetime(award.issued_on),
         "expires": format_datetime(award.expires) if award.expires else None,
         "narrative": award.narrative,

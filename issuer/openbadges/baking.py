@@ -568,3 +568,21 @@ def _check_baked_svg(
         raise BakingError(
             f"could not bake this SVG: the {svg_format.local_name} text did not survive"
         )
+
+
+# A JSON string literal (in text json.dumps made: every quote and backslash inside is escaped).
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def brace_safe_json(document: Any) -> str:
+    """Serialise a credential for baking so that no ``{`` or ``}`` appears inside a string.
+
+    The Learner Credential Wallet finds a baked credential by counting braces from the first
+    ``{`` after ``openbadgecredential``, without regard to strings; ``\\u007b`` and
+    ``\\u007d`` are the same characters to every JSON parser. ASCII only, so no decoder
+    can misread it.
+    """
+    text = json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+    return _JSON_STRING.sub(
+        lambda found: found.group(0).replace("{", "\\u007b").replace("}", "\\u007d"), text
+    )

@@ -1,4 +1,5 @@
-"""Hosted assertions, their signed form and their baked image, served beneath Flask.
+"""Hosted assertions, their signed form, their Data Integrity credential and their baked
+image, served beneath Flask.
 
 Every verifier and backpack fetches these, so their plain answers skip building a Flask request
 and response, which costs more than the answer itself. Everything else (the HTML page, unknown
@@ -22,18 +23,21 @@ from issuer.public.responses import (
     JSONLD,
     JWS_TEXT,
     REVALIDATE,
+    VC_LD,
     document_headers,
     etag_matches,
     image_headers,
 )
-from issuer.services import exports
-from issuer.services.hosted import etag_of, hosted_assertion
-from issuer.services.signing import Signer
+from issuer.services import credentials, exports
+from issuer.services.hosted import etag_of, hosted_assertion, load_assertion
+from issuer.services.signing import ProofSigner, Signer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-_PATH = re.compile(r"/public/assertions/([0-9a-fA-F-]{36})(\.json|/signed|/image)?")
+_PATH = re.compile(
+    r"/public/assertions/([0-9a-fA-F-]{36})(\.json|/signed|/image|/credential\.json)?"
+)
 
 
 class _NeedsTheView(Exception):
@@ -41,6 +45,10 @@ class _NeedsTheView(Exception):
 
 
 def _no_signer() -> Signer:
+    raise _NeedsTheView
+
+
+def _no_proof_signer() -> ProofSigner:
     raise _NeedsTheView
 
 
@@ -83,13 +91,23 @@ class HostedAssertionFastPath:
             etag, headers = etag_of(body), None
             content_type = JWS_TEXT
             status = 200
+        elif suffix == "/credential.json":
+            row = load_assertion(assertion_id)[1]
+            linked = credentials.ld_credential_form(assertion_id, _no_proof_signer, _no_check, row)
+            body, etag, headers = linked.body, linked.etag, None
+            content_type, status = VC_LD, 200
         elif suffix == "/image":
             query = parse_qs(environ.get("QUERY_STRING", ""))
             form = exports.image_form(
                 query.get("format", [None])[-1], query.get("signed", [None])[-1]
             )
             baked = exports.baked_image(
-                assertion_id, self.urls, form=form, make_signer=_no_signer, check=_no_check
+                assertion_id,
+                self.urls,
+                form=form,
+                make_signer=_no_signer,
+                make_proof_signer=_no_proof_signer,
+                check=_no_check,
             )
             body, etag, status = baked.data, baked.etag, 200
             headers = image_headers(baked.media_type, etag, baked.filename, REVALIDATE)

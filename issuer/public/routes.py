@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import segno
 from flask import Response, request
+from markupsafe import Markup
 
 from issuer import context
-from issuer.auth.access import signed_in_user
+from issuer.auth.access import login_required, signed_in_user
 from issuer.extensions import db
 from issuer.models.types import utcnow
 from issuer.public import bp
@@ -26,8 +28,8 @@ from issuer.public.responses import (
     prefers_html,
     text_response,
 )
-from issuer.services import credentials, exports, hosted, profiles, verification
-from issuer.services.errors import ServiceError
+from issuer.services import credentials, exports, hosted, profiles, verification, wallet
+from issuer.services.errors import InvalidInputError, ServiceError
 from issuer.services.issuers import list_issuers
 from issuer.uploads import uploaded_image
 
@@ -199,14 +201,16 @@ def get_jwks() -> Response:
 
 @bp.get("/public/assertions/<uuid:assertion_id>/image")
 def get_assertion_image(assertion_id: uuid.UUID) -> Response:
-    """The badge image baked with the award: hosted JSON, its JWS (``?signed=1``) or its
-    OB 3.0 VC-JWT (``?format=ob3``)."""
+    """The badge image baked with the award: hosted JSON, its JWS (``?signed=1``), its
+    OB 3.0 VC-JWT (``?format=ob3``) or its OB 3.0 Data Integrity credential
+    (``?format=ob3-di``, the form wallets import)."""
     form = exports.image_form(request.args.get("format"), request.args.get("signed"))
     baked = exports.baked_image(
         assertion_id,
         context.urls(),
         form=form,
         make_signer=context.signer,
+        make_proof_signer=context.proof_signer,
         check=context.check_credential,
     )
     if baked.fresh:
@@ -214,6 +218,49 @@ def get_assertion_image(assertion_id: uuid.UUID) -> Response:
     return image_response(
         baked.data, baked.media_type, baked.etag, filename=baked.filename, cache=REVALIDATE
     )
+
+
+@bp.post("/public/assertions/<uuid:assertion_id>/wallet")
+@login_required
+def add_to_wallet(assertion_id: uuid.UUID) -> Response:
+    """For the award's owner: a one-time link, and its QR code, that adds it to a wallet."""
+    user = signed_in_user()
+    assert user is not None  # noqa: S101  (login_required)
+    assertion, links = wallet.offer_to_wallet(assertion_id, user.id, context.urls())
+    db.session.commit()
+    # The QR code is drawn as inline SVG: no image request, nothing from elsewhere.
+    qr_code = Markup(  # noqa: S704  (segno draws the SVG itself; no text of ours is in it)
+        segno.make(links.deep_link, error="m").svg_inline(scale=4, border=2)
+    )
+    return page_response(
+        "public/wallet.html",
+        cache_control=PRIVATE,
+        assertion=assertion,
+        links=links,
+        qr_code=qr_code,
+        urls=context.urls(),
+    )
+
+
+# A DID Authentication presentation is a few kilobytes.
+_MAX_PRESENTATION_BYTES = 64 * 1024
+
+
+@bp.post("/public/wallet/request")
+def wallet_request() -> Response:
+    """Where a wallet presents a one-time challenge in a signed VerifiablePresentation (DID
+    Auth) and receives the award's credential, issued to the presentation's holder."""
+    if (request.content_length or 0) > _MAX_PRESENTATION_BYTES:
+        raise InvalidInputError("the presentation is larger than 64 KiB")
+    presentation = request.get_json(force=True, silent=True)
+    if presentation is None:
+        raise InvalidInputError("the body must be the wallet's VerifiablePresentation, in JSON")
+    credential = wallet.issue_to_holder(
+        presentation, context.proof_signer(), context.check_credential
+    )
+    db.session.commit()
+    body = wallet.response_text(credential).encode("utf-8")
+    return body_response(body, hosted.etag_of(body), cache_control=PRIVATE, content_type=VC_LD)
 
 
 @bp.route("/verify", methods=["GET", "POST"])

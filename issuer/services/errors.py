@@ -20,6 +20,12 @@ class InvalidInputError(ServiceError):
     status = 400
 
 
+class ForbiddenError(ServiceError):
+    """The caller may not do this (someone else's award ...), or failed to prove it may."""
+
+    status = 403
+
+
 class NotFoundError(ServiceError):
     """The object asked for does not exist."""
 

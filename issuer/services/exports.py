@@ -13,9 +13,9 @@ from sqlalchemy import update
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Image
-from issuer.openbadges.baking import bake_png, bake_svg
+from issuer.openbadges.baking import bake_png, bake_svg, brace_safe_json
 from issuer.openbadges.urls import PublicUrls
-from issuer.services.credentials import CredentialCheck, credential_form
+from issuer.services.credentials import CredentialCheck, credential_form, ld_credential_form
 from issuer.services.errors import InvalidInputError, NotFoundError
 from issuer.services.hosted import (
     AssertionRow,
@@ -25,7 +25,7 @@ from issuer.services.hosted import (
     refuse_revoked,
 )
 from issuer.services.rows import table_reader
-from issuer.services.signing import Signer
+from issuer.services.signing import ProofSigner, Signer
 
 
 class _BadgeRow(NamedTuple):
@@ -110,18 +110,27 @@ _SIGNED_COLUMNS = (
 )
 
 
-ImageForm = Literal["hosted", "signed", "ob3"]
-_FILE_SUFFIXES: dict[ImageForm, str] = {"hosted": "", "signed": "-signed", "ob3": "-ob3"}
+# hosted and signed: OB 2.0; ob3: the VC-JWT credential; ob3-di: the credential with its
+# Data Integrity proof, as wallets import it.
+ImageForm = Literal["hosted", "signed", "ob3", "ob3-di"]
+_FILE_SUFFIXES: dict[ImageForm, str] = {
+    "hosted": "",
+    "signed": "-signed",
+    "ob3": "-ob3",
+    "ob3-di": "-ob3-di",
+}
 
 
 def image_form(format_value: str | None, signed_value: str | None) -> ImageForm:
-    """Read which award a baked image carries from ``?format=ob2|ob3`` and ``?signed=1``."""
+    """Read which award a baked image carries from ``?format=ob2|ob3|ob3-di`` and
+    ``?signed=1``."""
     fmt = (format_value or "ob2").strip().lower()
-    if fmt == "ob3":
-        return "ob3"
+    if fmt in ("ob3", "ob3-di"):
+        return "ob3" if fmt == "ob3" else "ob3-di"
     if fmt != "ob2":
         raise InvalidInputError(
-            f"format: {format_value!r} is not a badge format; use ob2 (the default) or ob3",
+            f"format: {format_value!r} is not a badge format; use ob2 (the default), ob3 "
+            "(OB 3.0 VC-JWT) or ob3-di (OB 3.0 with a Data Integrity proof, for wallets)",
             "format",
         )
     signed = (signed_value or "0").strip().lower() in ("1", "true", "yes")
@@ -134,9 +143,11 @@ def baked_image(
     *,
     form: ImageForm,
     make_signer: Callable[[], Signer],
+    make_proof_signer: Callable[[], ProofSigner],
     check: CredentialCheck,
 ) -> BakedImage:
-    """Bake the badge image with the hosted assertion JSON, its JWS, or its OB 3.0 VC-JWT."""
+    """Bake the badge image with the hosted assertion JSON, its JWS, or its OB 3.0 credential
+    (the VC-JWT, or the JSON with its Data Integrity proof)."""
     hosted = hosted_assertion(assertion_id, urls)
     refuse_revoked(hosted.row)
     fresh = False
@@ -145,10 +156,13 @@ def baked_image(
     elif form == "signed":
         signed = signed_form(assertion_id, make_signer, hosted.row)
         payload, fresh = signed.jws, signed.fresh
-    else:
+    elif form == "ob3":
         credential = credential_form(assertion_id, make_signer, check, hosted.row)
         payload, fresh = credential.jwt, credential.fresh
-    version: Literal["ob2", "ob3"] = "ob3" if form == "ob3" else "ob2"
+    else:
+        linked = ld_credential_form(assertion_id, make_proof_signer, check, hosted.row)
+        payload, fresh = brace_safe_json(linked.credential()), linked.fresh
+    version: Literal["ob2", "ob3"] = "ob3" if form in ("ob3", "ob3-di") else "ob2"
     badge = _badge(hosted.row.badge_id)
     image = _image(badge.image_id)
     if image.media_type == "image/svg+xml":

@@ -75,7 +75,11 @@ def live_api(live: Flask) -> ApiClient:
 def hosted_award(live_api: ApiClient) -> Callable[..., dict[str, Any]]:
     """Create an issuer, a badge and an award; return the award."""
 
-    def make(recipient: str = "Ada@Example.org", image: str | None = None) -> dict[str, Any]:
+    def make(
+        recipient: str = "Ada@Example.org",
+        image: str | None = None,
+        description: str = "Won it.",
+    ) -> dict[str, Any]:
         issuer = (
             live_api.post(
                 "/issuers",
@@ -95,7 +99,7 @@ def hosted_award(live_api: ApiClient) -> Callable[..., dict[str, Any]]:
                 {
                     "issuer": issuer["id"],
                     "name": "Contest <Winner>",
-                    "description": "Won it.",
+                    "description": description,
                     "image": image or data_uri(png_bytes()),
                     "criteria": {
                         "narrative": "Win the *spring* contest.",
