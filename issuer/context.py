@@ -22,6 +22,7 @@ from issuer.openbadges.schemas import (
 from issuer.openbadges.urls import PublicUrls
 from issuer.services.keystore import FileKeyStore, KeyStore, current_key, current_proof_key
 from issuer.services.signing import ProofSigner, Signer
+from issuer.services.verification import TrustedKeys
 
 
 def init_app(app: Flask) -> None:
@@ -75,6 +76,12 @@ def signer() -> Signer:
 def proof_signer() -> ProofSigner:
     """A Data Integrity signer with the current Ed25519 key of the current app."""
     return ProofSigner(urls(), current_proof_key(keystore()), contexts())
+
+
+def trusted_keys() -> TrustedKeys:
+    """What badge checks trust: the current app's keys of both kinds and its contexts."""
+    store = keystore()
+    return TrustedKeys(store.list_keys(), store.list_proof_keys(), contexts())
 
 
 def contexts() -> Contexts:

@@ -281,13 +281,15 @@ def _query_email() -> str | None:
 
 @bp.post("/verify")
 def verify() -> Response:
-    """Check a badge: ``{"url": ...}``, ``{"jws": ...}`` or a multipart ``image`` upload."""
+    """Check a badge: ``{"url": ...}``, ``{"jws": ...}``, ``{"credential": {...}}`` or a
+    multipart ``image`` upload."""
     body = json_body("verify") if request.is_json else {}
     result = verification.verify_submission(
         url=body.get("url"),
         jws=body.get("jws"),
+        credential=body.get("credential"),
         image=uploaded_image(),
         urls=context.urls(),
-        keys=context.keystore().list_keys(),
+        trusted=context.trusted_keys(),
     )
     return jsonify(verification_json(result, context.urls()))

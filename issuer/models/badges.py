@@ -178,7 +178,10 @@ class WalletGrant(Base):
     __tablename__ = "wallet_grants"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    assertion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assertions.id"), index=True)
+    # A grant goes with its award (which the app never deletes, but a database admin may).
+    assertion_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assertions.id", ondelete="CASCADE"), index=True
+    )
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

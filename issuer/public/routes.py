@@ -280,7 +280,7 @@ def verify() -> Response:
             jws=request.form.get("jws"),
             image=uploaded_image(),
             urls=context.urls(),
-            keys=context.keystore().list_keys(),
+            trusted=context.trusted_keys(),
         )
     except ServiceError as error:
         return page_response(

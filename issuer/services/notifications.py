@@ -21,6 +21,7 @@ from issuer.models.types import utcnow
 from issuer.openbadges.urls import PublicUrls
 from issuer.services import outbox
 from issuer.services.batches import among, chunks
+from issuer.services.wallet import WalletLinks, email_links
 
 
 def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls) -> None:
@@ -45,7 +46,10 @@ def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls) -> None:
     ]
     # read_at stays NULL: unread.
     outbox.insert_rows(cast(Table, Notification.__table__), notifications, {"created_at": now})
-    outbox.enqueue((_email(award, badges, names, urls) for award in awards), now=now)
+    links = email_links([(a.id, badges[a.badge_id].issuer_id) for a in awards], urls)
+    outbox.enqueue(
+        (_email(award, badges, names, urls, links[award.id]) for award in awards), now=now
+    )
     db.session.flush()
 
 
@@ -90,21 +94,29 @@ def mark_read(user_id: uuid.UUID, notification_ids: Sequence[uuid.UUID] | None) 
 
 
 def _email(
-    award: Assertion, badges: dict[uuid.UUID, _Wording], names: dict[str, str], urls: PublicUrls
+    award: Assertion,
+    badges: dict[uuid.UUID, _Wording],
+    names: dict[str, str],
+    urls: PublicUrls,
+    wallet: WalletLinks,
 ) -> outbox.Email:
     # New awards carry their account's current address, so the name is found by it.
     name = names.get(award.recipient_email) or award.recipient_email
-    return award_email(award, badges[award.badge_id], name, urls)
+    return award_email(award, badges[award.badge_id], name, urls, wallet)
 
 
-def award_email(award: Assertion, badge: _Wording, name: str, urls: PublicUrls) -> outbox.Email:
-    """The e-mail telling a recipient (called ``name``) about their award."""
+def award_email(
+    award: Assertion, badge: _Wording, name: str, urls: PublicUrls, wallet: WalletLinks
+) -> outbox.Email:
+    """The e-mail telling a recipient (called ``name``) about their award, with a one-time
+    link that adds it to a wallet."""
     link = urls.assertion(award.id)
+    until = f"{wallet.expires_at:%d %B %Y}"
     return outbox.Email(
         to_address=award.recipient_email,
         subject=badge.subject,
-        body_text=_email_text(name, badge, link),
-        body_html=_email_html(escape(name), badge, escape(link)),
+        body_text=_email_text(name, badge, link, wallet.https_link, until),
+        body_html=_email_html(escape(name), badge, escape(link), escape(wallet.https_link), until),
     )
 
 
@@ -114,46 +126,54 @@ class _Wording:
 
     name: str
     issuer: str
+    issuer_id: uuid.UUID
     name_html: Markup
     issuer_html: Markup
     message: str
     subject: str
 
 
-def _email_text(name: str, badge: _Wording, link: str) -> str:
+def _email_text(name: str, badge: _Wording, link: str, wallet: str, until: str) -> str:
     return (
         f"Hello {name},\n\n"
         f"You received the badge “{badge.name}” from {badge.issuer}.\n\n"
-        f"See your award: {link}\n"
+        f"See your award: {link}\n\n"
+        f"Add it to your wallet (open this on the phone with the Learner Credential Wallet; "
+        f"the link works once, until {until}):\n{wallet}\n"
     )
 
 
-def _email_html(name: Markup, badge: _Wording, link: Markup) -> str:
-    # Every argument is escaped already: f-strings keep Markup's text as it is.
+def _email_html(name: Markup, badge: _Wording, link: Markup, wallet: Markup, until: str) -> str:
+    # Every argument is escaped already (until is a date): f-strings keep Markup's text as is.
     return (
         "<!DOCTYPE html>\n<html>\n<body>\n"
         f"<p>Hello {name},</p>\n"
         f"<p>You received the badge “<strong>{badge.name_html}</strong>” "
         f"from {badge.issuer_html}.</p>\n"
         f'<p><a href="{link}">See your award</a></p>\n'
+        f'<p><a href="{wallet}">Add it to your wallet</a> (open this on the phone with the '
+        f"Learner Credential Wallet; the link works once, until {until}).</p>\n"
         "</body>\n</html>\n"
     )
 
 
 def _wording_by_badge(badge_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Wording]:
     rows = db.session.execute(
-        select(BadgeClass.id, BadgeClass.name, Issuer.name)
+        select(BadgeClass.id, BadgeClass.name, Issuer.name, Issuer.id)
         .join(Issuer, BadgeClass.issuer_id == Issuer.id)
         .where(BadgeClass.id.in_(badge_ids))
     )
-    return {badge_id: wording(badge, issuer) for badge_id, badge, issuer in rows}
+    return {
+        badge_id: wording(badge, issuer, issuer_id) for badge_id, badge, issuer, issuer_id in rows
+    }
 
 
-def wording(badge: str, issuer: str) -> _Wording:
+def wording(badge: str, issuer: str, issuer_id: uuid.UUID) -> _Wording:
     """What an award of this badge from this issuer says, in the platform and by e-mail."""
     return _Wording(
         name=badge,
         issuer=issuer,
+        issuer_id=issuer_id,
         name_html=escape(badge),
         issuer_html=escape(issuer),
         message=f"You received the badge “{badge}” from {issuer}.",

@@ -40,6 +40,7 @@ from issuer.services.errors import ConflictError, NotFoundError
 from issuer.services.prepared import Prepared
 from issuer.services.signing import Signer
 from issuer.services.users import default_name
+from issuer.services.wallet import email_links
 
 
 def _table(model: type[Any]) -> Table:
@@ -307,11 +308,12 @@ def award_stage_badge(
             )
         return _oldest(held), False
     award = Assertion(**values)
-    text = notifications.wording(badge.name, badge.issuer_name)
+    text = notifications.wording(badge.name, badge.issuer_name, badge.issuer_id)
     sql.notify.run(
         id=uuid.uuid4(), user_id=user_id, assertion_id=award.id, message=text.message, now=now
     )
-    email_message = notifications.award_email(award, text, name, signer.urls)
+    (wallet_link,) = email_links([(award.id, badge.issuer_id)], signer.urls).values()
+    email_message = notifications.award_email(award, text, name, signer.urls, wallet_link)
     sql.email.run(
         id=uuid.uuid4(),
         to_address=email_message.to_address,

@@ -1,4 +1,5 @@
-"""Checking an award the way a verifier would: by hosted URL, by JWS, or from a baked image."""
+"""Checking an award the way a verifier would: by hosted URL, by JWS or VC-JWT, by its Data
+Integrity credential, or from a baked image."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from issuer.models import Assertion
 from issuer.models.types import utcnow
-from issuer.openbadges import signing, vcjwt
+from issuer.openbadges import dataintegrity, signing, vcjwt
 from issuer.openbadges.baking import (
     BakingError,
     BakingVersion,
@@ -17,10 +21,13 @@ from issuer.openbadges.baking import (
     unbake_png,
     unbake_svg,
 )
+from issuer.openbadges.did import did_web
+from issuer.openbadges.jsonld import Contexts, JsonLdError
+from issuer.openbadges.keys import public_key_from_multibase
 from issuer.openbadges.urls import PublicUrls, parse_key_ref
 from issuer.services.errors import InvalidInputError, NotFoundError
 from issuer.services.hosted import get_assertion_for_page
-from issuer.services.keystore import SigningKey
+from issuer.services.keystore import ProofKey, SigningKey
 
 STATUSES = (
     "valid",
@@ -34,12 +41,23 @@ STATUSES = (
 
 
 @dataclass(frozen=True)
+class TrustedKeys:
+    """What a check trusts: this server's keys of both kinds, and its JSON-LD contexts."""
+
+    signing: Sequence[SigningKey]
+    proof: Sequence[ProofKey]
+    contexts: Contexts
+
+
+@dataclass(frozen=True)
 class Verification:
     """The outcome of a check: a status, why, and the award when one was found."""
 
     status: str
     message: str
-    format: str | None = None  # "hosted", "signed" (OB 2.0 JWS) or "credential" (OB 3.0)
+    # "hosted", "signed" (OB 2.0 JWS), "credential" (OB 3.0 VC-JWT) or "credential_di"
+    # (OB 3.0 with a Data Integrity proof)
+    format: str | None = None
     assertion: Assertion | None = None
 
     @property
@@ -65,7 +83,7 @@ def verify_url(url: str, urls: PublicUrls) -> Verification:
 
 
 def verify_jws(token: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> Verification:
-    """Check a signed assertion: its key, its signature, then the award's status."""
+    """Check a signed assertion or a VC-JWT: its key, its signature, then the award's status."""
     try:
         unverified = signing.read_unverified(token)
     except signing.MalformedJWSError as error:
@@ -156,7 +174,62 @@ def verify_credential_jwt(
     return result
 
 
-def verify_image(data: bytes, urls: PublicUrls, keys: Sequence[SigningKey]) -> Verification:
+def verify_credential_ld(credential: Any, urls: PublicUrls, trusted: TrustedKeys) -> Verification:
+    """Check an OB 3.0 credential with a Data Integrity proof by one of our issuers' did:web:
+    its key, its signature and validity, then the award (issued to a wallet's DID or not)."""
+    form = "credential_di"
+    if not isinstance(credential, dict) or not _is_credential(credential):
+        return Verification("not_a_badge", "the JSON is not a Verifiable Credential", form)
+    issuers = did_web(urls.base_url, "public", "issuers") + ":"
+
+    def resolve(method: str) -> Ed25519PublicKey | None:
+        did, _, fragment = method.partition("#")
+        known = {key.multibase for key in trusted.proof}
+        if not did.startswith(issuers) or fragment not in known:
+            return None
+        return public_key_from_multibase(fragment)
+
+    window: tuple[str, str] | None = None
+    try:
+        proof = dataintegrity.verify(credential, trusted.contexts, resolve)
+        vcjwt.check_validity(credential, utcnow())
+    except dataintegrity.UnknownKeyError as error:
+        return Verification("unknown_key", str(error), form)
+    except dataintegrity.ProofSignatureError:
+        return Verification(
+            "bad_signature",
+            "the signature does not match the key: the credential was altered or forged",
+            form,
+        )
+    except (dataintegrity.ProofError, JsonLdError) as error:
+        return Verification("not_a_badge", f"not a credential this server can check: {error}", form)
+    except vcjwt.ExpiredCredentialError as error:
+        window = ("expired", str(error))
+    except vcjwt.PrematureCredentialError as error:
+        window = ("not_yet_valid", str(error))
+    except (KeyError, TypeError, ValueError) as error:
+        return Verification("not_a_badge", f"not a valid OB 3.0 credential: {error}", form)
+    signer = proof.verification_method.partition("#")[0]
+    assertion_id = _urn_uuid(credential.get("id"))
+    if assertion_id is None:
+        return Verification("not_a_badge", "the credential has no urn:uuid id", form)
+    result = _status_of(assertion_id, form)
+    assertion = result.assertion
+    if assertion is None:
+        return result
+    did = urls.did(assertion.badge.issuer_id)
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer_id != did or signer != did:
+        return Verification(
+            "not_a_badge", "the credential names another issuer than the award's", form
+        )
+    if window is not None and result.status != "revoked":
+        return Verification(*window, form, assertion)
+    return result
+
+
+def verify_image(data: bytes, urls: PublicUrls, trusted: TrustedKeys) -> Verification:
     """Check a baked PNG or SVG: unbake it (OB 3.0 first, then OB 2.0), then check it."""
     kind = detect_image_type(data)
     if kind is None:
@@ -173,12 +246,7 @@ def verify_image(data: bytes, urls: PublicUrls, keys: Sequence[SigningKey]) -> V
         raise InvalidInputError("image: no badge is baked into this image", "image")
     payload = payload.strip()
     if credential and payload.startswith("{"):
-        return Verification(
-            "not_a_badge",
-            "the image holds an OB 3.0 credential with an embedded proof; this server checks "
-            "the VC-JWT form it issues",
-            "credential",
-        )
+        return verify_credential_ld(_json(payload, "image"), urls, trusted)
     if payload.startswith("{"):
         try:
             document = json.loads(payload)
@@ -192,7 +260,16 @@ def verify_image(data: bytes, urls: PublicUrls, keys: Sequence[SigningKey]) -> V
         return verify_url(url, urls)
     if payload.startswith(("http://", "https://")):
         return verify_url(payload, urls)
-    return verify_jws(payload, urls, keys)
+    return verify_jws(payload, urls, trusted.signing)
+
+
+def _json(text: str, field: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(
+            f"{field}: the credential is not valid JSON ({error})", field
+        ) from None
 
 
 def _unbake(data: bytes | str, version: BakingVersion) -> str | None:
@@ -241,19 +318,35 @@ def verify_submission(
     jws: str | None,
     image: bytes | None,
     urls: PublicUrls,
-    keys: Sequence[SigningKey],
+    trusted: TrustedKeys,
+    credential: dict[str, Any] | None = None,
 ) -> Verification:
-    """Check exactly one of: a hosted URL, a JWS, or a baked image."""
+    """Check exactly one of: a hosted URL, a signed form (a JWS, a VC-JWT, or credential JSON
+    with a Data Integrity proof, as text), a credential (as a JSON object) or a baked image."""
     url, jws = (url or "").strip(), (jws or "").strip()
-    given = [name for name, value in (("url", url), ("jws", jws), ("image", image)) if value]
+    given = [
+        name
+        for name, value in (
+            ("url", url),
+            ("jws", jws),
+            ("credential", credential),
+            ("image", image),
+        )
+        if value
+    ]
     if len(given) != 1:
         raise InvalidInputError(
-            "give exactly one of: the badge's URL (url), its signed form (jws), "
-            "or the baked badge image (image)" + (f"; got {', '.join(given)}" if given else "")
+            "give exactly one of: the badge's URL (url), its signed form (jws), its credential "
+            "JSON (credential), or the baked badge image (image)"
+            + (f"; got {', '.join(given)}" if given else "")
         )
     if url:
         return verify_url(url, urls)
+    if jws.startswith("{"):
+        return verify_credential_ld(_json(jws, "jws"), urls, trusted)
     if jws:
-        return verify_jws(jws, urls, keys)
+        return verify_jws(jws, urls, trusted.signing)
+    if credential:
+        return verify_credential_ld(credential, urls, trusted)
     assert image is not None  # noqa: S101  (narrowing: given holds exactly "image")
-    return verify_image(image, urls, keys)
+    return verify_image(image, urls, trusted)

@@ -11,7 +11,7 @@ award's credential issued to the holder's DID.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,6 +72,21 @@ def offer_to_wallet(
         raise ForbiddenError("this badge was revoked: it can no longer be added to a wallet")
     grant = grants.create_grant(assertion_id, grants.PAGE_GRANT_TTL)
     return assertion, wallet_links(urls.did(assertion.badge.issuer_id), urls, grant)
+
+
+def email_links(
+    awards: Sequence[tuple[uuid.UUID, uuid.UUID]], urls: PublicUrls
+) -> dict[uuid.UUID, WalletLinks]:
+    """One-time wallet links for award e-mails, by award id; awards are (award, issuer) ids.
+
+    One INSERT makes every grant; they last EMAIL_GRANT_TTL, as e-mail is read later.
+    """
+    issuers = dict(awards)
+    made = grants.create_grants(list(issuers), grants.EMAIL_GRANT_TTL)
+    return {
+        grant.assertion_id: wallet_links(urls.did(issuers[grant.assertion_id]), urls, grant)
+        for grant in made
+    }
 
 
 def issue_to_holder(

@@ -404,6 +404,7 @@ def test_one_learner_and_a_batch_record_the_same(
         "openBadgeId",
         "image",
         "credential",
+        "credential_ld",
         "created_at",
     }
     assert {k: v for k, v in alone["award"].items() if k not in different} == {

@@ -184,3 +184,62 @@ def test_verify_page_needs_the_csrf_token(client: FlaskClient, assertion: dict[s
     response = client.post("/verify", data={"url": assertion["openBadgeId"]})
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
+
+
+def verify_json(client: FlaskClient, body: dict[str, Any]) -> dict[str, Any]:
+    """POST any JSON body to the verification endpoint; its JSON answer."""
+    response = client.post("/api/v1/verify", json=body)
+    assert response.status_code == 200, response.json
+    return dict(response.json or {})
+
+
+def test_data_integrity_credentials_json_and_baked(
+    client: FlaskClient, api: ApiClient, assertion: dict[str, Any]
+) -> None:
+    credential_path = assertion["credential_ld"].removeprefix(BASE_URL)
+    document: dict[str, Any] = client.get(credential_path).json or {}
+    text = client.get(credential_path).get_data(as_text=True)
+    baked = client.get(assertion["image"].removeprefix(BASE_URL) + "?format=ob3-di").data
+    results = [
+        client.post("/api/v1/verify", json={"credential": document}),
+        verify(client, jws=text),
+        verify_image(client, baked),
+    ]
+    for response in results:
+        body = response.json
+        assert response.status_code == 200, body
+        assert (body["status"], body["format"]) == ("valid", "credential_di"), body
+        assert body["assertion"]["id"] == assertion["id"]
+
+    tampered = {**document, "name": "Something else"}
+    body = verify_json(client, {"credential": tampered})
+    assert (body["status"], body["format"]) == ("bad_signature", "credential_di")
+    proof = dict(document["proof"][0])
+    proof["verificationMethod"] = proof["verificationMethod"].replace("z6Mk", "z6Mx", 1)
+    body = verify_json(client, {"credential": {**document, "proof": [proof]}})
+    assert body["status"] == "unknown_key"
+    unproven = {key: value for key, value in document.items() if key != "proof"}
+    body = verify_json(client, {"credential": unproven})
+    assert body["status"] == "not_a_badge"
+    assert "no proof" in body["message"]
+    broken = verify(client, jws="{not json")
+    assert broken.status_code == 400
+    assert "not valid JSON" in broken.json["message"]
+
+    api.post(f"/assertions/{assertion['id']}/revoke", {"reason": "Cheated"})
+    body = verify_json(client, {"credential": document})
+    assert body["status"] == "revoked"
+    assert "Cheated" in body["message"]
+
+
+def test_the_verify_page_reads_a_data_integrity_credential(
+    client: FlaskClient, assertion: dict[str, Any]
+) -> None:
+    text = client.get(assertion["credential_ld"].removeprefix(BASE_URL)).get_data(as_text=True)
+    page = client.get("/verify").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    response = client.post("/verify", data={"csrf_token": token.group(1), "jws": text})
+    shown = response.get_data(as_text=True)
+    assert "Open Badges 3.0 credential (Data Integrity)" in shown
+    assert "status-valid" in shown

@@ -32,6 +32,7 @@ def upgrade():
             ["assertion_id"],
             ["assertions.id"],
             name=op.f("fk_wallet_grants_assertion_id_assertions"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wallet_grants")),
         sa.UniqueConstraint("secret_hash", name=op.f("uq_wallet_grants_secret_hash")),

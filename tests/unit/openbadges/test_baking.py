@@ -1105,3 +1105,24 @@ def test_vendored_1edtech_ob3_svg(name: str) -> None:
     assert rebaked.count("<openbadges:credential") == 1
     assert unbake_svg(rebaked, version="ob3") == CREDENTIAL_JSON
     assert parse(rebaked)[0].tag == CREDENTIAL
+
+
+def test_brace_safe_json_survives_brace_counting() -> None:
+    from issuer.openbadges.baking import brace_safe_json
+
+    document = {
+        "name": 'Won {it} }{ "quoted" \\ back',
+        "nested": {"list": ["{", "}", "ü{é}"], "n": 1},
+    }
+    text = brace_safe_json(document)
+    assert json.loads(text) == document
+    assert text.isascii()
+    # As LCW reads it: from the first "{", count braces regardless of strings.
+    depth, end = 0, 0
+    for position, char in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0:
+            end = position
+            break
+    assert end == len(text) - 1
+    assert json.loads(text[: end + 1]) == document
