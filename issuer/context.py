@@ -20,6 +20,7 @@ from issuer.openbadges.schemas import (
     load_validator,
 )
 from issuer.openbadges.urls import PublicUrls
+from issuer.services.grants import GrantKey
 from issuer.services.keystore import FileKeyStore, KeyStore, current_key, current_proof_key
 from issuer.services.signing import ProofSigner, Signer
 from issuer.services.verification import TrustedKeys
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     """Attach the shared helpers to the app and tune the database connections."""
     app.extensions["issuer.urls"] = PublicUrls(app.config["BASE_URL"])
     app.extensions["issuer.schemas"] = SchemaRegistry(app.config["SCHEMAS_DIR"])
+    app.extensions["issuer.grant_key"] = GrantKey.derive(app.config["SECRET_KEY"])
     app.extensions["issuer.contexts"] = load_contexts(Path(app.config["SCHEMAS_DIR"]) / "contexts")
     official = app.config.get("OB3_SCHEMA")
     app.extensions["issuer.ob3_schema"] = load_validator(Path(official)) if official else None
@@ -70,7 +72,13 @@ def urls() -> PublicUrls:
 
 def signer() -> Signer:
     """A signer with the current signing key of the current app."""
-    return Signer(urls(), current_key(keystore()))
+    return Signer(urls(), current_key(keystore()), grant_key())
+
+
+def grant_key() -> GrantKey:
+    """The key of the current app's one-time wallet grants."""
+    value: GrantKey = current_app.extensions["issuer.grant_key"]
+    return value
 
 
 def proof_signer() -> ProofSigner:

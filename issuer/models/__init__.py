@@ -8,8 +8,8 @@ from issuer.models.badges import (
     CsvUpload,
     Image,
     Issuer,
+    SpentWalletGrant,
     StatusAllocator,
-    WalletGrant,
 )
 from issuer.models.courses import Course, Enrolment, Stage, StageCompletion
 from issuer.models.ratelimits import RateLimitCounter
@@ -29,10 +29,10 @@ __all__ = [
     "OutboxEmail",
     "RateLimitCounter",
     "Setting",
+    "SpentWalletGrant",
     "Stage",
     "StageCompletion",
     "StatusAllocator",
     "Tally",
     "User",
-    "WalletGrant",
 ]

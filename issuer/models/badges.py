@@ -167,27 +167,20 @@ class Assertion(Base):
     recipient: Mapped[User] = relationship()
 
 
-class WalletGrant(Base):
-    """A one-time, expiring permission to take one award's credential into a wallet.
+class SpentWalletGrant(Base):
+    """A one-time wallet grant that was spent (issuer.services.grants): the SHA-256 of its
+    secret, which award it gave, when and to whom. Unspent grants are stored nowhere."""
 
-    Only the SHA-256 of its secret (the challenge a wallet presents) is stored. The grant knows
-    nothing of how it is redeemed (a DID Authentication request today), so other transports
-    can spend the same grant.
-    """
+    __tablename__ = "spent_wallet_grants"
 
-    __tablename__ = "wallet_grants"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     # A grant goes with its award (which the app never deletes, but a database admin may).
     assertion_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("assertions.id", ondelete="CASCADE"), index=True
     )
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Who the credential was issued to (the wallet holder's DID), once used.
-    holder: Mapped[str | None] = mapped_column(String(2048))
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The wallet holder's DID the credential was issued to.
+    holder: Mapped[str] = mapped_column(String(2048))
 
 
 class BadgeTally(Base):

@@ -29,7 +29,7 @@ from issuer.public.responses import (
     image_headers,
 )
 from issuer.services import credentials, exports
-from issuer.services.hosted import etag_of, hosted_assertion, load_assertion
+from issuer.services.hosted import etag_of, hosted_assertion
 from issuer.services.signing import ProofSigner, Signer
 
 if TYPE_CHECKING:
@@ -92,8 +92,7 @@ class HostedAssertionFastPath:
             content_type = JWS_TEXT
             status = 200
         elif suffix == "/credential.json":
-            row = load_assertion(assertion_id)[1]
-            linked = credentials.ld_credential_form(assertion_id, _no_proof_signer, _no_check, row)
+            linked = credentials.ld_credential_form(assertion_id, _no_proof_signer, _no_check)
             body, etag, headers = linked.body, linked.etag, None
             content_type, status = VC_LD, 200
         elif suffix == "/image":

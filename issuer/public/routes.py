@@ -182,7 +182,8 @@ def get_did_document(issuer_id: uuid.UUID) -> Response:
     """An issuer's DID document (did:web): the Ed25519 keys of its Data Integrity proofs."""
     keys = context.keystore().list_proof_keys()
     document = credentials.did_document(issuer_id, context.urls(), keys)
-    return document_response(document, content_type=DID_LD)
+    # Revalidated (cheap, with its ETag): a rotated key must reach verifiers at once.
+    return document_response(document, cache_control=REVALIDATE, content_type=DID_LD)
 
 
 @bp.get("/public/jwk/<kid>")
@@ -226,11 +227,12 @@ def add_to_wallet(assertion_id: uuid.UUID) -> Response:
     """For the award's owner: a one-time link, and its QR code, that adds it to a wallet."""
     user = signed_in_user()
     assert user is not None  # noqa: S101  (login_required)
-    assertion, links = wallet.offer_to_wallet(assertion_id, user.id, context.urls())
-    db.session.commit()
+    assertion, links = wallet.offer_to_wallet(
+        assertion_id, user.id, context.urls(), context.grant_key()
+    )
     # The QR code is drawn as inline SVG: no image request, nothing from elsewhere.
     qr_code = Markup(  # noqa: S704  (segno draws the SVG itself; no text of ours is in it)
-        segno.make(links.deep_link, error="m").svg_inline(scale=4, border=2)
+        segno.make(links.deep_link, error="m").svg_inline(border=2, omitsize=True)
     )
     return page_response(
         "public/wallet.html",
@@ -256,7 +258,7 @@ def wallet_request() -> Response:
     if presentation is None:
         raise InvalidInputError("the body must be the wallet's VerifiablePresentation, in JSON")
     credential = wallet.issue_to_holder(
-        presentation, context.proof_signer(), context.check_credential
+        presentation, context.proof_signer(), context.check_credential, context.grant_key()
     )
     db.session.commit()
     body = wallet.response_text(credential).encode("utf-8")

@@ -207,7 +207,7 @@ def grant_badge(
                 "recipients",
             )
     if notify:
-        notify_awards(list(created.values()), urls=signer.urls)
+        notify_awards(list(created.values()), urls=signer.urls, grant_key=signer.grant_key)
     awards: list[Assertion] = []
     for grant in grants:
         recipient_id = user_ids[grant.email]

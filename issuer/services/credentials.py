@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -33,6 +33,7 @@ from issuer.services.batches import insert_ignoring_duplicates
 from issuer.services.errors import NotFoundError
 from issuer.services.hosted import AssertionRow, etag_of, load_assertion, refuse_revoked
 from issuer.services.keystore import ProofKey, SigningKey
+from issuer.services.rows import table_reader
 from issuer.services.signing import ProofSigner, Signer
 
 CredentialCheck = Callable[[dict[str, Any]], None]
@@ -131,28 +132,43 @@ def ld_credential_form(
     """Return an award's Data Integrity credential, making it now (once) if it has none yet.
 
     Its issuer is the issuer's did:web; everything else is as in the VC-JWT. A revoked award
-    answers GoneError; a credential failing ``check`` is never stored.
+    answers GoneError; a credential failing ``check`` is never stored. ``row`` is the award's
+    row when the caller has just read it; otherwise only the columns needed are read.
     """
-    row = row or load_assertion(assertion_id)[1]
-    refuse_revoked(row)
-    if row.credential_ld:
-        return LinkedDataForm(row.credential_ld)
+    stored = row or _linked_data_row(assertion_id)
+    refuse_revoked(stored)
+    if stored.credential_ld:
+        return LinkedDataForm(stored.credential_ld)
     signed = _sign_ld(assertion_id, make_signer(), check, subject_id=None)
     text = serialize(signed)
-    stored = db.session.execute(
+    made = db.session.execute(
         update(Assertion)
         .where(Assertion.id == assertion_id, Assertion.credential_ld.is_(None))
         .values(credential_ld=text)
         .returning(Assertion.id)
         .execution_options(synchronize_session=False)
     ).first()
-    if stored is None:  # another request made it first: theirs is the credential
+    if made is None:  # another request made it first: theirs is the credential
         winner = db.session.scalar(
             select(Assertion.credential_ld).where(Assertion.id == assertion_id)
         )
         assert winner is not None  # noqa: S101  (the update only skips a stored credential)
         return LinkedDataForm(winner)
     return LinkedDataForm(text, fresh=True)
+
+
+class _LinkedDataRow(NamedTuple):
+    revoked: bool
+    revocation_reason: str | None
+    credential_ld: str | None
+
+
+def _linked_data_row(assertion_id: uuid.UUID) -> _LinkedDataRow:
+    # Three columns, not the whole award: this is every wallet's and verifier's read.
+    raw = table_reader(Assertion.__tablename__, _LinkedDataRow._fields).read(assertion_id)
+    if raw is None:
+        raise NotFoundError(f"no assertion with id {assertion_id}")
+    return _LinkedDataRow._make(raw)
 
 
 def holder_credential(

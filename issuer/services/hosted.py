@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, undefer
@@ -65,7 +65,21 @@ def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AssertionR
     return raw, AssertionRow._make(reader.convert(raw))
 
 
-def refuse_revoked(row: AssertionRow) -> None:
+class Revocable(Protocol):
+    """A row that says whether its award is revoked, and why."""
+
+    @property
+    def revoked(self) -> bool:
+        """Whether the award is revoked."""
+        ...
+
+    @property
+    def revocation_reason(self) -> str | None:
+        """Why, if it is."""
+        ...
+
+
+def refuse_revoked(row: Revocable) -> None:
     """Raise GoneError, with the reason, for a revoked award: its exports are withdrawn."""
     if row.revoked:
         reason = f": {row.revocation_reason}" if row.revocation_reason else ""

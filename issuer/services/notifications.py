@@ -21,10 +21,11 @@ from issuer.models.types import utcnow
 from issuer.openbadges.urls import PublicUrls
 from issuer.services import outbox
 from issuer.services.batches import among, chunks
+from issuer.services.grants import GrantKey
 from issuer.services.wallet import WalletLinks, email_links
 
 
-def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls) -> None:
+def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls, grant_key: GrantKey) -> None:
     """Notify each award's recipient in the platform and queue an e-mail to them; flush.
 
     Written with one bulk INSERT per table, so a 10,000-recipient award stays fast.
@@ -46,7 +47,7 @@ def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls) -> None:
     ]
     # read_at stays NULL: unread.
     outbox.insert_rows(cast(Table, Notification.__table__), notifications, {"created_at": now})
-    links = email_links([(a.id, badges[a.badge_id].issuer_id) for a in awards], urls)
+    links = email_links([(a.id, badges[a.badge_id].issuer_id) for a in awards], urls, grant_key)
     outbox.enqueue(
         (_email(award, badges, names, urls, links[award.id]) for award in awards), now=now
     )

@@ -14,6 +14,7 @@ from issuer.openbadges import dataintegrity, ob2, signing
 from issuer.openbadges.did import verification_method
 from issuer.openbadges.jsonld import Contexts
 from issuer.openbadges.urls import PublicUrls
+from issuer.services.grants import GrantKey
 from issuer.services.keystore import ProofKey, SigningKey
 
 # Below this many awards, starting threads costs more than it saves.
@@ -24,10 +25,12 @@ _SIGNING_THREADS = 4
 
 @dataclass(frozen=True)
 class Signer:
-    """Signs assertions with one key, naming that key's document for the badge's issuer."""
+    """Signs assertions with one key, naming that key's document for the badge's issuer; its
+    grant key authenticates the one-time wallet links that award e-mails carry."""
 
     urls: PublicUrls
     key: SigningKey
+    grant_key: GrantKey
 
     def sign(self, issuer_id: uuid.UUID, award: Mapping[str, Any]) -> str:
         """Return the compact JWS of one award, given as a mapping of assertion columns."""

@@ -312,7 +312,9 @@ def award_stage_badge(
     sql.notify.run(
         id=uuid.uuid4(), user_id=user_id, assertion_id=award.id, message=text.message, now=now
     )
-    (wallet_link,) = email_links([(award.id, badge.issuer_id)], signer.urls).values()
+    (wallet_link,) = email_links(
+        [(award.id, badge.issuer_id)], signer.urls, signer.grant_key
+    ).values()
     email_message = notifications.award_email(award, text, name, signer.urls, wallet_link)
     sql.email.run(
         id=uuid.uuid4(),

@@ -11,7 +11,7 @@ award's credential issued to the holder's DID.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,19 +50,25 @@ class WalletLinks:
 
 def wallet_links(issuer_did: str, urls: PublicUrls, grant: grants.Grant) -> WalletLinks:
     """The links a wallet opens to ask for an award's credential with a grant."""
-    query = urlencode(
-        {
-            "issuer": issuer_did,
-            "vc_request_url": urls.wallet_request(),
-            "challenge": grant.secret,
-            "auth_type": "bearer",
-        }
+    return _link_query(issuer_did, urls)(grant)
+
+
+def _link_query(issuer_did: str, urls: PublicUrls) -> Callable[[grants.Grant], WalletLinks]:
+    # Everything but the challenge is the same for every award of an issuer: encoded once.
+    shared = urlencode(
+        {"issuer": issuer_did, "vc_request_url": urls.wallet_request(), "auth_type": "bearer"}
     )
-    return WalletLinks(f"{DEEP_LINK}?{query}", f"{UNIVERSAL_LINK}?{query}", grant.expires_at)
+
+    def links(grant: grants.Grant) -> WalletLinks:
+        # A grant's secret is URL-safe base64: nothing in it needs encoding.
+        query = f"{shared}&challenge={grant.secret}"
+        return WalletLinks(f"{DEEP_LINK}?{query}", f"{UNIVERSAL_LINK}?{query}", grant.expires_at)
+
+    return links
 
 
 def offer_to_wallet(
-    assertion_id: uuid.UUID, viewer_id: uuid.UUID, urls: PublicUrls
+    assertion_id: uuid.UUID, viewer_id: uuid.UUID, urls: PublicUrls, key: grants.GrantKey
 ) -> tuple[Assertion, WalletLinks]:
     """Make a one-time link for the award's owner (nobody else) to add it to a wallet."""
     assertion = get_assertion_for_page(assertion_id)
@@ -70,27 +76,25 @@ def offer_to_wallet(
         raise ForbiddenError("only the person who received this badge can add it to a wallet")
     if assertion.revoked:
         raise ForbiddenError("this badge was revoked: it can no longer be added to a wallet")
-    grant = grants.create_grant(assertion_id, grants.PAGE_GRANT_TTL)
+    (grant,) = grants.make_grants([assertion_id], grants.PAGE_GRANT_TTL, key)
     return assertion, wallet_links(urls.did(assertion.badge.issuer_id), urls, grant)
 
 
 def email_links(
-    awards: Sequence[tuple[uuid.UUID, uuid.UUID]], urls: PublicUrls
+    awards: Sequence[tuple[uuid.UUID, uuid.UUID]], urls: PublicUrls, key: grants.GrantKey
 ) -> dict[uuid.UUID, WalletLinks]:
     """One-time wallet links for award e-mails, by award id; awards are (award, issuer) ids.
 
-    One INSERT makes every grant; they last EMAIL_GRANT_TTL, as e-mail is read later.
+    They last EMAIL_GRANT_TTL, as e-mail is read later.
     """
     issuers = dict(awards)
-    made = grants.create_grants(list(issuers), grants.EMAIL_GRANT_TTL)
-    return {
-        grant.assertion_id: wallet_links(urls.did(issuers[grant.assertion_id]), urls, grant)
-        for grant in made
-    }
+    made = grants.make_grants(list(issuers), grants.EMAIL_GRANT_TTL, key)
+    by_issuer = {issuer: _link_query(urls.did(issuer), urls) for issuer in set(issuers.values())}
+    return {grant.assertion_id: by_issuer[issuers[grant.assertion_id]](grant) for grant in made}
 
 
 def issue_to_holder(
-    presentation: Any, signer: ProofSigner, check: CredentialCheck
+    presentation: Any, signer: ProofSigner, check: CredentialCheck, key: grants.GrantKey
 ) -> dict[str, Any]:
     """Check a DID Authentication presentation and spend its challenge; return the award's
     credential issued to the presentation's holder. The caller commits."""
@@ -117,7 +121,7 @@ def issue_to_holder(
         raise PresentationError("the presentation is signed by another DID than its holder")
     if not proof.challenge:
         raise PresentationError("the presentation's proof carries no challenge")
-    assertion_id = grants.spend_grant(proof.challenge, holder)
+    assertion_id = grants.spend_grant(proof.challenge, holder, key)
     refuse_revoked(load_assertion(assertion_id)[1])
     return holder_credential(assertion_id, holder, signer, check)
 

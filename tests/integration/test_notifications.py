@@ -180,7 +180,7 @@ def test_a_thousand_recipients(app: Flask, api: ApiClient, make_badge: Any) -> N
 
 def test_notify_awards_with_nothing_to_notify(app: Flask) -> None:
     with app.app_context():
-        notifications.notify_awards([], urls=context.urls())
+        notifications.notify_awards([], urls=context.urls(), grant_key=context.grant_key())
         assert not db.session.new
     assert count(app, Notification) == 0
 

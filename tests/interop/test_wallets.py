@@ -93,6 +93,14 @@ def wallet_link(client: FlaskClient, award: dict[str, Any]) -> str:
     return html.unescape(link.group(1))
 
 
+def conforms(credential: dict[str, Any]) -> None:
+    """The official AchievementCredential schema passes, and JSON-LD expansion with our
+    contexts drops no term (so the proof covers every term)."""
+    schema = json.loads(OFFICIAL_CREDENTIAL_SCHEMA.read_text())
+    jsonschema.Draft201909Validator(schema).validate(credential)
+    expand(credential, load_contexts(SCHEMAS_DIR / "contexts"))
+
+
 def test_the_credential_verifies_in_the_dcc_verifier_and_openbadgeslib(
     live: Flask, hosted_award: Callable[..., dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -107,9 +115,7 @@ def test_the_credential_verifies_in_the_dcc_verifier_and_openbadgeslib(
     assert status == 0, json.dumps(report)
     assert report["verified"] is True
     document = json.loads(credential.read_text())
-    schema = json.loads(OFFICIAL_CREDENTIAL_SCHEMA.read_text())
-    jsonschema.Draft201909Validator(schema).validate(document)
-    expand(document, load_contexts(SCHEMAS_DIR / "contexts"))  # drops no term
+    conforms(document)
     assert document["credentialSubject"]["achievement"]["description"] == TRICKY
 
 
@@ -177,6 +183,12 @@ def test_add_to_wallet_with_lcw(
     assert subject["achievement"]["description"] == TRICKY
     status, report = dcc(str(received), "--check-status", "--holder", subject["id"])
     assert status == 0, report
+    status, report = run_checker(CHECK_OB3, str(received), "did", *OB3_STATUS)
+    assert status == 0, report
+    conforms(credential)
+    # Its status list is JSON-LD with a proof too, and conforms.
+    status_list = json.loads(fetch(live, credential["credentialStatus"]["statusListCredential"]))
+    expand(status_list, load_contexts(SCHEMAS_DIR / "contexts"))
     # The link works once: a second wallet (a fresh did:key) is refused, nothing issued.
     status, report = run_checker(LCW_CLAIM, link)
     assert status == 1, report
