@@ -28,6 +28,7 @@ from issuer.openbadges.keys import generate_private_key_pem, load_private_key
 from issuer.openbadges.schemas import DocumentSchemaError
 from issuer.services.keystore import MemoryKeyStore
 from tests.conftest import LiveServer
+from tests.proofs import verify_proof
 from tests.support import (
     BASE_URL,
     OFFICIAL_CREDENTIAL_SCHEMA,
@@ -38,7 +39,6 @@ from tests.support import (
     issuer_and_badge,
     make_token,
     needs_vendor,
-    verify_proof,
 )
 
 Award = Callable[..., dict[str, Any]]

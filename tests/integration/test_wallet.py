@@ -23,13 +23,12 @@ from issuer.models import OutboxEmail, SpentWalletGrant
 from issuer.models.types import utcnow
 from issuer.openbadges.keys import public_key_multibase
 from issuer.services import grants, users
+from tests.proofs import lcw_presentation, verify_proof
 from tests.support import (
     BASE_URL,
     ApiClient,
     csrf_token,
-    lcw_presentation,
     log_in,
-    verify_proof,
 )
 
 PASSWORD = "learner-pass-1"
