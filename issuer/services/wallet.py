@@ -41,11 +41,20 @@ class PresentationError(ForbiddenError):
 
 @dataclass(frozen=True)
 class WalletLinks:
-    """The two forms of one credential-request link (same grant), and when it expires."""
+    """One credential-request link (its query), in both forms, and when it expires."""
 
-    deep_link: str
-    https_link: str
+    query: str
     expires_at: datetime
+
+    @property
+    def deep_link(self) -> str:
+        """The link that opens the wallet app: ``dccrequest://request?...``."""
+        return f"{DEEP_LINK}?{self.query}"
+
+    @property
+    def https_link(self) -> str:
+        """The same link as a web address, for e-mail and other devices."""
+        return f"{UNIVERSAL_LINK}?{self.query}"
 
 
 def wallet_links(issuer_did: str, urls: PublicUrls, grant: grants.Grant) -> WalletLinks:
@@ -61,8 +70,7 @@ def _link_query(issuer_did: str, urls: PublicUrls) -> Callable[[grants.Grant], W
 
     def links(grant: grants.Grant) -> WalletLinks:
         # A grant's secret is URL-safe base64: nothing in it needs encoding.
-        query = f"{shared}&challenge={grant.secret}"
-        return WalletLinks(f"{DEEP_LINK}?{query}", f"{UNIVERSAL_LINK}?{query}", grant.expires_at)
+        return WalletLinks(f"{shared}&challenge={grant.secret}", grant.expires_at)
 
     return links
 
