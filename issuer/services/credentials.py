@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Issuer, StatusAllocator
@@ -83,20 +83,29 @@ def _issue(assertion_id: uuid.UUID, signer: Signer, check: CredentialCheck) -> C
     credential = build_credential(assertion, profile_data(issuer, urls), urls, status)
     check(credential)
     token = vcjwt.sign_credential(credential, signer.key.private_key, urls.jwk(signer.key.kid))
+    stored, fresh = _store_once(
+        assertion_id, Assertion.credential_jwt, token, credential_kid=signer.key.kid
+    )
+    return CredentialForm(stored, fresh)
+
+
+def _store_once(
+    assertion_id: uuid.UUID, column: InstrumentedAttribute[str | None], made: str, **also: str
+) -> tuple[str, bool]:
+    """Store a form just made unless another request stored one first; return the stored
+    form, and whether it is the one just made."""
     stored = db.session.execute(
         update(Assertion)
-        .where(Assertion.id == assertion_id, Assertion.credential_jwt.is_(None))
-        .values(credential_jwt=token, credential_kid=signer.key.kid)
+        .where(Assertion.id == assertion_id, column.is_(None))
+        .values({column.key: made, **also})
         .returning(Assertion.id)
         .execution_options(synchronize_session=False)
     ).first()
-    if stored is None:  # another request made it first: theirs is the credential
-        winner = db.session.scalar(
-            select(Assertion.credential_jwt).where(Assertion.id == assertion_id)
-        )
-        assert winner is not None  # noqa: S101  (the update only skips a stored credential)
-        return CredentialForm(winner)
-    return CredentialForm(token, fresh=True)
+    if stored is not None:
+        return made, True
+    winner = db.session.scalar(select(column).where(Assertion.id == assertion_id))
+    assert winner is not None  # noqa: S101  (the update only skips a stored form)
+    return winner, False
 
 
 @dataclass(frozen=True)
@@ -140,21 +149,8 @@ def ld_credential_form(
     if stored.credential_ld:
         return LinkedDataForm(stored.credential_ld)
     signed = _sign_ld(assertion_id, make_signer(), check, subject_id=None)
-    text = serialize(signed)
-    made = db.session.execute(
-        update(Assertion)
-        .where(Assertion.id == assertion_id, Assertion.credential_ld.is_(None))
-        .values(credential_ld=text)
-        .returning(Assertion.id)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if made is None:  # another request made it first: theirs is the credential
-        winner = db.session.scalar(
-            select(Assertion.credential_ld).where(Assertion.id == assertion_id)
-        )
-        assert winner is not None  # noqa: S101  (the update only skips a stored credential)
-        return LinkedDataForm(winner)
-    return LinkedDataForm(text, fresh=True)
+    stored_text, fresh = _store_once(assertion_id, Assertion.credential_ld, serialize(signed))
+    return LinkedDataForm(stored_text, fresh)
 
 
 class _LinkedDataRow(NamedTuple):
