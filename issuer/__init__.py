@@ -50,7 +50,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ratelimits.init_app(app)  # needs the views: it limits some of them
     app.wsgi_app = HostedAssertionFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     if hops := int(app.config["PROXY_HOPS"]):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
+        # The client's address, and the host name it asked for (X-Forwarded-Host).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_host=hops)  # type: ignore[method-assign]
     cli.init_app(app)
     return app
 

@@ -30,7 +30,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         "DATA_DIR": data_dir,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "BASE_URL": env.get("ISSUER_BASE_URL", "http://localhost:5000"),
+        # The address `flask run` prints, so that its links and the browser agree.
+        "BASE_URL": env.get("ISSUER_BASE_URL", "http://127.0.0.1:5000"),
+        # Page requests reaching the server by another host name go to BASE_URL's host.
+        "REDIRECT_TO_BASE_URL": _flag(env, "ISSUER_REDIRECT_TO_BASE_URL", True),
         "SECRET_KEY": env.get("ISSUER_SECRET_KEY"),
         "KEYS_DIR": Path(env.get("ISSUER_KEYS_DIR", str(DEFAULT_KEYS_DIR))),
         "MAX_IMAGE_BYTES": _int(env, "ISSUER_MAX_IMAGE_BYTES", 2 * 1024 * 1024),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, redirect, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 # The referrer goes to our own pages only: Flask-WTF's CSRF check compares it with the host on
 # HTTPS, and form handlers return to it. Other sites (evidence links, issuers' websites,
@@ -40,6 +41,8 @@ def init_app(app: Flask) -> None:
     # Pages show images by their public URLs (BASE_URL), which is 'self' unless the site is
     # reached by another name; blob: is the badge form's preview of the chosen file.
     policy = content_security_policy(f"'self' {base.scheme}://{base.netloc} blob:")
+    if app.config["REDIRECT_TO_BASE_URL"]:
+        _redirect_pages_to_base_host(app, base.scheme, base.netloc)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
@@ -73,3 +76,21 @@ def content_security_policy(images: str) -> str:
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
+
+
+def _redirect_pages_to_base_host(app: Flask, scheme: str, netloc: str) -> None:
+    """Send a person who reached a page by another name of the server (127.0.0.1 for
+    localhost, a bare IP address) to the base URL's host, where links and the session are."""
+
+    @app.before_request
+    def to_base_host() -> WerkzeugResponse | None:
+        if request.method not in ("GET", "HEAD") or request.host == netloc:
+            return None
+        if "html" not in request.headers.get("Accept", "") or request.path.startswith("/api/"):
+            return None  # documents, images and the API answer under any name
+        if "X-Forwarded-For" in request.headers and "X-Forwarded-Host" not in request.headers:
+            # Behind a proxy that does not say which name the browser used, the host we see is
+            # the proxy's upstream address: redirecting would send the browser in a circle.
+            return None
+        target = f"{scheme}://{netloc}{request.full_path.rstrip('?')}"
+        return redirect(target, code=308)

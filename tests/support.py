@@ -73,6 +73,8 @@ def build_app(database_url: str, keystore: KeyStore, data_dir: Path, **extra: An
         "OUTBOX_DELIVERY": "off",
         # Rate limits only where a test asks for them.
         "RATELIMIT_ENABLED": False,
+        # The test client calls itself localhost, not BASE_URL's host.
+        "REDIRECT_TO_BASE_URL": False,
     }
     if OFFICIAL_CREDENTIAL_SCHEMA.is_file():
         config["OB3_SCHEMA"] = str(OFFICIAL_CREDENTIAL_SCHEMA)

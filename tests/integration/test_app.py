@@ -34,7 +34,7 @@ def test_config_comes_from_issuer_environment(tmp_path: Path) -> None:
 def test_defaults_keep_data_in_an_ignored_folder() -> None:
     config = load_config({})
     assert config["SQLALCHEMY_DATABASE_URI"].endswith("/data/issuer.db")
-    assert config["BASE_URL"] == "http://localhost:5000"
+    assert config["BASE_URL"] == "http://127.0.0.1:5000"  # what `flask run` prints
     assert config["KEYS_DIR"].name == "keys"
 
 

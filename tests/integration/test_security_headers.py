@@ -341,3 +341,22 @@ def test_a_chosen_cookie_setting_is_kept(
     cookie = session_cookie(app.test_client())
     assert "SameSite=Strict" in cookie
     assert "Secure" in cookie and "HttpOnly" in cookie  # the other defaults still apply
+
+
+def test_pages_under_another_host_name_go_to_the_base_url(
+    make_app: Callable[..., Flask], keystore: MemoryKeyStore
+) -> None:
+    app = make_app(keystore, REDIRECT_TO_BASE_URL=True)
+    client = app.test_client()
+    html = {"Accept": "text/html"}
+    response = client.get("/badges?page=2", headers=html)  # the test client is "localhost"
+    assert response.status_code == 308
+    assert response.headers["Location"] == "http://issuer.test/badges?page=2"
+    assert client.get("/badges", headers=html, base_url="http://issuer.test").status_code == 200
+    # Documents, the API and forms answer under any name.
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert client.get("/.well-known/jwks.json").status_code == 200
+    assert client.post("/login", headers=html).status_code != 308
+    # Behind a proxy that hides the browser's host name, nothing is redirected (no loop).
+    proxied = {**html, "X-Forwarded-For": "203.0.113.9"}
+    assert client.get("/badges", headers=proxied).status_code == 200
