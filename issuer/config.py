@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -42,7 +43,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SCHEMAS_DIR": SCHEMAS_DIR,
         # Unset: e-mails are written to the log instead of being sent (see issuer/mail.py).
         "SMTP_URL": env.get("ISSUER_SMTP_URL") or None,
-        # Unset: badges@<host of BASE_URL>.
+        # Unset: badges@<host of BASE_URL> (localhost for an IP address).
         "MAIL_FROM": env.get("ISSUER_MAIL_FROM") or None,
         # "background": each web process sends its outbox in a thread; "off": only the
         # `flask outbox send` command does.
@@ -95,7 +96,7 @@ def finalize_config(config: dict[str, Any]) -> None:
     if int(config["MAX_IMAGE_BYTES"]) <= 0:
         raise ConfigError("ISSUER_MAX_IMAGE_BYTES must be a positive number")
     if not config.get("MAIL_FROM"):
-        config["MAIL_FROM"] = f"badges@{parts.hostname or 'localhost'}"
+        config["MAIL_FROM"] = f"badges@{_mail_domain(parts.hostname)}"
     for name in ("RATELIMIT_LOGIN", "RATELIMIT_VERIFY"):
         value = config.setdefault(name, "")
         try:
@@ -158,3 +159,12 @@ def _create_private_file(path: Path) -> int | None:
         return None
     os.fchmod(fd, 0o600)  # exactly: a strict umask must not leave the owner unable to write
     return fd
+
+
+def _mail_domain(hostname: str | None) -> str:
+    """A host name fit for an e-mail address: an IP address (127.0.0.1) is not one."""
+    try:
+        ipaddress.ip_address(hostname or "")
+    except ValueError:
+        return hostname or "localhost"
+    return "localhost"

@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 from urllib.parse import unquote, urlsplit
 
 from issuer.models.types import utcnow
@@ -88,18 +89,25 @@ def sender_from_config(config: Mapping[str, Any]) -> MailSender:
 
 
 class LogSender:
-    """Stands in for a mail server when none is configured: logs each message at INFO."""
+    """Stands in for a mail server when none is configured: prints each message on the
+    console (standard error, where `flask run` and gunicorn write), and logs it at INFO."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
 
     def send(self, message: EmailMessage) -> None:
-        """Log the recipient, subject and plain-text body."""
+        """Print and log the recipient, subject and plain-text body."""
         body = message.get_body(preferencelist=("plain",))
         text = body.get_content() if isinstance(body, EmailMessage) else ""
-        log.info(
-            "e-mail not sent (ISSUER_SMTP_URL is not set) to %s, subject %r:\n%s",
-            message["To"],
-            message["Subject"],
-            text,
+        summary = (
+            f"e-mail not sent (ISSUER_SMTP_URL is not set) to {message['To']}, "
+            f"subject {message['Subject']!r}:\n{text}"
         )
+        stream = self.stream or sys.stderr
+        rule = "-" * 72
+        stream.write(f"{rule}\n{summary.rstrip()}\n{rule}\n")
+        stream.flush()
+        log.info("%s", summary)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -6,12 +6,15 @@ the platform, the e-mails as outbox rows (issuer.services.outbox) sent after the
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from markupsafe import Markup, escape
+from flask import render_template
+from markupsafe import escape
 from sqlalchemy import CursorResult, Table, func, select, update
 from sqlalchemy.orm import joinedload
 
@@ -110,52 +113,53 @@ def award_email(
     award: Assertion, badge: _Wording, name: str, urls: PublicUrls, wallet: WalletLinks
 ) -> outbox.Email:
     """The e-mail telling a recipient (called ``name``) about their award, with a one-time
-    link that adds it to a wallet."""
-    link = urls.assertion(award.id)
+    link that adds it to a wallet: text and HTML, from templates/emails/award.*."""
+    shared = (badge.name, badge.issuer, urls.badge_image(badge.badge_id))
     until = f"{wallet.expires_at:%d %B %Y}"
+    link = urls.assertion(award.id)
+    text = {"name": name, "award_link": link, "wallet_link": wallet.https_link}
     return outbox.Email(
         to_address=award.recipient_email,
         subject=badge.subject,
-        body_text=_email_text(name, badge, link, wallet.https_link, until),
-        body_html=_email_html(escape(name), badge, escape(link), escape(wallet.https_link), until),
+        body_text=_fill(_layout("emails/award.txt", *shared, until), text),
+        body_html=_fill(
+            _layout("emails/award.html", *shared, until),
+            {slot: escape(value) for slot, value in text.items()},
+        ),
     )
+
+
+# What differs between the recipients of one badge is filled into a template rendered once per
+# badge (10,000 renderings would cost a third of a large award): private-use characters mark
+# the places, which no escaping touches.
+_SLOTS = ("name", "award_link", "wallet_link")
+_SLOT = re.compile("\ue000(" + "|".join(_SLOTS) + ")\ue000")
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(template: str, badge: str, issuer: str, image: str, until: str) -> tuple[str, ...]:
+    """A template rendered for one badge: text, slot name, text, slot name, ..., text."""
+    slots = {slot: f"\ue000{slot}\ue000" for slot in _SLOTS}
+    rendered = render_template(
+        template, badge=badge, issuer=issuer, image=image, until=until, **slots
+    )
+    return tuple(_SLOT.split(rendered))
+
+
+def _fill(parts: tuple[str, ...], values: Mapping[str, str]) -> str:
+    return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
 
 
 @dataclass(frozen=True)
 class _Wording:
-    """What every award of one badge says, escaped for HTML once rather than per award."""
+    """What every award of one badge says."""
 
+    badge_id: uuid.UUID
     name: str
     issuer: str
     issuer_id: uuid.UUID
-    name_html: Markup
-    issuer_html: Markup
     message: str
     subject: str
-
-
-def _email_text(name: str, badge: _Wording, link: str, wallet: str, until: str) -> str:
-    return (
-        f"Hello {name},\n\n"
-        f"You received the badge “{badge.name}” from {badge.issuer}.\n\n"
-        f"See your award: {link}\n\n"
-        f"Add it to your wallet (open this on the phone with the Learner Credential Wallet; "
-        f"the link works once, until {until}):\n{wallet}\n"
-    )
-
-
-def _email_html(name: Markup, badge: _Wording, link: Markup, wallet: Markup, until: str) -> str:
-    # Every argument is escaped already (until is a date): f-strings keep Markup's text as is.
-    return (
-        "<!DOCTYPE html>\n<html>\n<body>\n"
-        f"<p>Hello {name},</p>\n"
-        f"<p>You received the badge “<strong>{badge.name_html}</strong>” "
-        f"from {badge.issuer_html}.</p>\n"
-        f'<p><a href="{link}">See your award</a></p>\n'
-        f'<p><a href="{wallet}">Add it to your wallet</a> (open this on the phone with the '
-        f"Learner Credential Wallet; the link works once, until {until}).</p>\n"
-        "</body>\n</html>\n"
-    )
 
 
 def _wording_by_badge(badge_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Wording]:
@@ -165,18 +169,18 @@ def _wording_by_badge(badge_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Wording]:
         .where(BadgeClass.id.in_(badge_ids))
     )
     return {
-        badge_id: wording(badge, issuer, issuer_id) for badge_id, badge, issuer, issuer_id in rows
+        badge_id: wording(badge_id, badge, issuer, issuer_id)
+        for badge_id, badge, issuer, issuer_id in rows
     }
 
 
-def wording(badge: str, issuer: str, issuer_id: uuid.UUID) -> _Wording:
+def wording(badge_id: uuid.UUID, badge: str, issuer: str, issuer_id: uuid.UUID) -> _Wording:
     """What an award of this badge from this issuer says, in the platform and by e-mail."""
     return _Wording(
+        badge_id=badge_id,
         name=badge,
         issuer=issuer,
         issuer_id=issuer_id,
-        name_html=escape(badge),
-        issuer_html=escape(issuer),
         message=f"You received the badge “{badge}” from {issuer}.",
         # Header values may not contain line breaks.
         subject=f"You received the badge “{' '.join(badge.split())}”",

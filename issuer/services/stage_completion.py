@@ -308,7 +308,7 @@ def award_stage_badge(
             )
         return _oldest(held), False
     award = Assertion(**values)
-    text = notifications.wording(badge.name, badge.issuer_name, badge.issuer_id)
+    text = notifications.wording(badge.id, badge.name, badge.issuer_name, badge.issuer_id)
     sql.notify.run(
         id=uuid.uuid4(), user_id=user_id, assertion_id=award.id, message=text.message, now=now
     )

@@ -222,7 +222,7 @@ def test_the_award_email_carries_a_working_wallet_link(
     with app.app_context():
         (mail,) = db.session.scalars(select(OutboxEmail)).all()
     until = (utcnow() + grants.EMAIL_GRANT_TTL).strftime("%d %B %Y")
-    assert f"the link works once, until {until}" in mail.body_text
+    assert f"it works once, until {until}" in mail.body_text
     found = re.search(r"https://lcw\.app/request\.html\?\S+", mail.body_text)
     assert found is not None
     assert html.escape(found.group(0)) in (mail.body_html or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import io
 import ipaddress
 import logging
 import re
@@ -241,9 +242,13 @@ def test_build_message_defaults() -> None:
 
 def test_log_sender_logs_instead_of_sending(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="issuer.mail")
-    sender = LogSender()
+    console = io.StringIO()
+    sender = LogSender(console)
     sender.send(sample())
     sender.close()
+    printed = console.getvalue()
+    assert "not sent (ISSUER_SMTP_URL is not set) to ada@example.org" in printed
+    assert "See your award: http://issuer.test/public/assertions/1" in printed
     (record,) = caplog.records
     assert record.levelno == logging.INFO
     text = record.getMessage()
