@@ -218,7 +218,9 @@ def get_assertion(assertion_id: uuid.UUID) -> Response:
 def revoke_assertion(assertion_id: uuid.UUID) -> Response:
     """Revoke an award; its hosted document answers 410 from now on."""
     body = json_body("revoke")
-    assertion = awards.revoke_assertion(assertion_id, body["reason"])
+    assertion = awards.revoke_assertion(
+        assertion_id, body["reason"], context.urls(), notify=body.get("notify", True)
+    )
     db.session.commit()
     return jsonify(award_json(assertion, context.urls()))
 

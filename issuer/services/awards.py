@@ -16,10 +16,11 @@ from issuer.models.badges import CURRENT_AWARD
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
 from issuer.openbadges.timestamps import RANGE, TimestampError, check_timestamp
+from issuer.openbadges.urls import PublicUrls
 from issuer.services.badges import count_all_awards, get_badge
 from issuer.services.batches import among, insert_rows
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
-from issuer.services.notifications import notify_awards
+from issuer.services.notifications import notify_awards, notify_revocation
 from issuer.services.signing import Signer
 from issuer.services.users import default_name
 
@@ -259,14 +260,19 @@ def list_awards(badge_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[A
     return list(awards), total
 
 
-def revoke_assertion(assertion_id: uuid.UUID, reason: str) -> Assertion:
-    """Revoke an award with a reason; revoking again keeps the first reason and time."""
+def revoke_assertion(
+    assertion_id: uuid.UUID, reason: str, urls: PublicUrls, *, notify: bool = True
+) -> Assertion:
+    """Revoke an award with a reason and tell its recipient (unless ``notify`` is false);
+    revoking again keeps the first reason and time, and tells nobody again."""
     assertion = get_assertion(assertion_id)
     if not assertion.revoked:
         assertion.revoked = True
         assertion.revocation_reason = reason.strip()
         assertion.revoked_at = utcnow()
         db.session.flush()
+        if notify:
+            notify_revocation(assertion, urls=urls)
     return assertion
 
 

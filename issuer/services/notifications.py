@@ -57,6 +57,38 @@ def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls, grant_key: G
     db.session.flush()
 
 
+def notify_revocation(assertion: Assertion, *, urls: PublicUrls) -> None:
+    """Tell an award's recipient, in the platform and by e-mail, that it was revoked and why;
+    flush."""
+    badge = assertion.badge
+    issuer = badge.issuer
+    reason = assertion.revocation_reason or "no reason was given"
+    message = f"{issuer.name} revoked your badge “{badge.name}”: {reason}"
+    db.session.add(
+        Notification(user_id=assertion.recipient_id, assertion_id=assertion.id, message=message)
+    )
+    name = assertion.recipient.name or assertion.recipient_email
+    values = {
+        "name": name,
+        "badge": badge.name,
+        "issuer": issuer.name,
+        "issuer_email": issuer.email,
+        "reason": reason,
+        "award_link": urls.assertion(assertion.id),
+    }
+    outbox.enqueue(
+        [
+            outbox.Email(
+                to_address=assertion.recipient_email,
+                subject=f"Your badge “{' '.join(badge.name.split())}” was revoked",
+                body_text=render_template("emails/revoked.txt", **values),
+                body_html=render_template("emails/revoked.html", **values),
+            )
+        ]
+    )
+    db.session.flush()
+
+
 def unread_count(user_id: uuid.UUID) -> int:
     """How many of a user's notifications are unread."""
     count = db.session.scalar(

@@ -91,10 +91,16 @@ class AwardForm(FlaskForm):  # type: ignore[misc]
 
 
 class RevokeForm(FlaskForm):  # type: ignore[misc]
-    """Revoke an award, with the reason verifiers will see."""
+    """Revoke an award, with the reason the learner and verifiers will see."""
 
-    reason = StringField("Reason", validators=[DataRequired(), Length(max=2000)])
-    submit = SubmitField("Revoke")
+    reason = TextAreaField(
+        "Reason",
+        validators=[
+            DataRequired(message="Say why: the learner and every verifier will read it."),
+            Length(max=2000),
+        ],
+    )
+    submit = SubmitField("Revoke award")
 
 
 class SettingsForm(FlaskForm):  # type: ignore[misc]

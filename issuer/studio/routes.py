@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from issuer import context
 from issuer.auth.access import admin_required
 from issuer.extensions import db
-from issuer.services import awards, badges, issuers, profiles
+from issuer.services import awards, badges, hosted, issuers, profiles
 from issuer.services.errors import ServiceError
 from issuer.services.users import get_user
 from issuer.studio import bp
@@ -184,18 +184,27 @@ def award_badges(user_id: uuid.UUID) -> Page:
     return _form_page("studio/award_form.html", form, title="Award badge", user=user)
 
 
-@bp.post("/assertions/<uuid:assertion_id>/revoke")
+@bp.route("/assertions/<uuid:assertion_id>/revoke", methods=["GET", "POST"])
 @admin_required
-def revoke_award(assertion_id: uuid.UUID) -> BaseResponse:
-    """Revoke an award from a profile, with a reason."""
+def revoke_award(assertion_id: uuid.UUID) -> Page:
+    """Revoke an award, after a confirmation that shows it and asks for the reason."""
+    assertion = hosted.get_assertion_for_page(assertion_id)
+    if assertion.revoked:
+        flash(f"The award of “{assertion.badge.name}” was revoked already.", "info")
+        return redirect(url_for("profiles.show_profile", user_id=assertion.recipient_id))
     form = RevokeForm()
-    if not form.validate_on_submit():
-        flash("Give a reason to revoke an award.", "error")
-        return redirect(request.referrer or url_for("studio.list_badges"))
-    assertion = awards.revoke_assertion(assertion_id, form.reason.data)
-    db.session.commit()
-    flash(f"The award of “{assertion.badge.name}” was revoked.", "info")
-    return redirect(url_for("profiles.show_profile", user_id=assertion.recipient_id))
+    if form.validate_on_submit():
+        awards.revoke_assertion(assertion_id, form.reason.data, context.urls())
+        db.session.commit()
+        flash(
+            f"The award of “{assertion.badge.name}” to {assertion.recipient.name} was revoked; "
+            "they were told why.",
+            "info",
+        )
+        return redirect(url_for("profiles.show_profile", user_id=assertion.recipient_id))
+    return _form_page(
+        "studio/revoke.html", form, title="Revoke award", assertion=assertion, urls=context.urls()
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])

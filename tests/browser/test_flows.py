@@ -119,3 +119,18 @@ def test_admin_awards_and_learner_sees(
     learner.get_by_role("link", name="Explorer").click()
     expect(learner.get_by_text("Valid")).to_be_visible()
     expect(learner.get_by_role("link", name="Add to LinkedIn profile")).to_be_visible()
+
+    # The admin revokes Explorer after a confirmation; the learner is told why.
+    admin.goto(profile_url)
+    admin.locator("ul.feed li", has_text="Explorer").get_by_role("link", name="Revoke…").click()
+    expect(admin.get_by_role("heading", name="Revoke this award?")).to_be_visible()
+    admin.get_by_role("button", name="Revoke award").click()
+    expect(
+        admin.get_by_text("Say why: the learner and every verifier will read it.")
+    ).to_be_visible()
+    admin.get_by_label("Reason").fill("Awarded by mistake")
+    admin.get_by_role("button", name="Revoke award").click()
+    expect(admin.get_by_text("was revoked; they were told why.")).to_be_visible()
+    learner.goto(f"{live.url}/notifications")
+    expect(learner.get_by_text("revoked your badge “Explorer”: Awarded by mistake")).to_be_visible()
+    expect(learner.get_by_text(re.compile(r"^Revoked since, on"))).to_be_visible()

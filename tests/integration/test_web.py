@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from issuer.extensions import db
-from issuer.models import Assertion, BadgeClass
+from issuer.models import Assertion, BadgeClass, OutboxEmail
 from tests.integration.conftest import PASSWORD
 from tests.support import SVG_150, csrf_token, log_in, png_bytes
 
@@ -227,6 +227,7 @@ def test_feed_respects_badge_and_site_settings(
 
 
 def test_revoke_from_the_profile(
+    app: Any,
     api: Any,
     as_admin: FlaskClient,
     as_learner: FlaskClient,
@@ -238,11 +239,20 @@ def test_revoke_from_the_profile(
     badge = make_badge(name="Sprinter")
     assertion = award(badge["id"], people["learner"])["awards"][0]
     lea = user_id(api, people["learner"])
-    token = csrf_token(as_admin, f"/users/{lea}")
-    response = as_admin.post(
-        f"/studio/assertions/{assertion['id']}/revoke",
-        data={"csrf_token": token, "reason": "Wrong person"},
-    )
+    confirm = f"/studio/assertions/{assertion['id']}/revoke"
+    profile = as_admin.get(f"/users/{lea}").get_data(as_text=True)
+    assert f'href="{confirm}"' in profile  # a link to the confirm step, no inline form
+    assert 'name="reason"' not in profile
+    page = as_admin.get(confirm).get_data(as_text=True)
+    assert "Revoke this award?" in page and "Sprinter" in page and "cannot be undone" in page
+    token = csrf_token(as_admin, confirm)
+
+    refused = as_admin.post(confirm, data={"csrf_token": token, "reason": "  "})
+    assert refused.status_code == 400
+    assert "Say why" in refused.get_data(as_text=True)
+    assert client.get(f"/public/assertions/{assertion['id']}").status_code == 200
+
+    response = as_admin.post(confirm, data={"csrf_token": token, "reason": "Wrong person"})
     assert response.status_code == 302
     assert (
         "Sprinter"
@@ -250,6 +260,31 @@ def test_revoke_from_the_profile(
     )
     assert "Sprinter" not in as_learner.get("/feed").get_data(as_text=True)
     assert client.get(f"/public/assertions/{assertion['id']}").status_code == 410
+    # The learner is told why, in the platform and by e-mail; the first notice says so too.
+    notices = as_learner.get("/notifications").get_data(as_text=True)
+    assert "revoked your badge “Sprinter”: Wrong person" in notices
+    assert "Revoked since, on" in notices
+    with app.app_context():
+        mails = db.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.to_address == people["learner"])
+        ).all()
+    (told,) = [m for m in mails if "revoked" in m.subject]
+    assert told.subject == "Your badge “Sprinter” was revoked"
+    assert "Reason: Wrong person" in told.body_text
+    # Once revoked, the confirm step says so instead of asking again.
+    again = as_admin.get(confirm)
+    assert again.status_code == 302
+
+
+def test_revoking_through_the_api_may_stay_silent(
+    app: Any, api: Any, make_badge: Any, award: Any, people: dict[str, str]
+) -> None:
+    made = award(make_badge()["id"], people["learner"], "quiet@example.org")["awards"]
+    api.post(f"/assertions/{made[0]['id']}/revoke", {"reason": "Told in person", "notify": False})
+    api.post(f"/assertions/{made[1]['id']}/revoke", {"reason": "Duplicate"})
+    with app.app_context():
+        subjects = db.session.scalars(select(OutboxEmail.subject)).all()
+    assert sum("revoked" in subject for subject in subjects) == 1
 
 
 def test_learner_hides_an_award(
