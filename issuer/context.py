@@ -31,6 +31,9 @@ def init_app(app: Flask) -> None:
     app.extensions["issuer.urls"] = PublicUrls(app.config["BASE_URL"])
     app.extensions["issuer.schemas"] = SchemaRegistry(app.config["SCHEMAS_DIR"])
     app.extensions["issuer.grant_key"] = GrantKey.derive(app.config["SECRET_KEY"])
+    app.extensions["issuer.account_key"] = GrantKey.derive(
+        app.config["SECRET_KEY"], b"issuer account links"
+    )
     app.extensions["issuer.contexts"] = load_contexts(Path(app.config["SCHEMAS_DIR"]) / "contexts")
     official = app.config.get("OB3_SCHEMA")
     app.extensions["issuer.ob3_schema"] = load_validator(Path(official)) if official else None
@@ -73,6 +76,12 @@ def urls() -> PublicUrls:
 def signer() -> Signer:
     """A signer with the current signing key of the current app."""
     return Signer(urls(), current_key(keystore()), grant_key())
+
+
+def account_key() -> GrantKey:
+    """The key of the current app's password links (invitations, resets)."""
+    value: GrantKey = current_app.extensions["issuer.account_key"]
+    return value
 
 
 def grant_key() -> GrantKey:

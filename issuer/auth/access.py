@@ -27,9 +27,11 @@ def init_app(app: Flask) -> None:
 
 def _load_user(user_id: str) -> User | None:
     try:
-        return db.session.get(User, uuid.UUID(user_id))
+        user = db.session.get(User, uuid.UUID(user_id))
     except ValueError:
         return None
+    # Deactivating an account ends its sessions at their next request.
+    return user if user is not None and user.active else None
 
 
 def signed_in_user() -> User | None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from issuer.extensions import Base
@@ -33,11 +33,18 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask_login is untyped
     role: Mapped[str] = mapped_column(String(16), default="learner")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A deactivated account cannot log in or use its API tokens; its awards stay valid.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     @property
     def is_admin(self) -> bool:
         """Whether this user may use the admin API and the Studio."""
         return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the account may log in (Flask-Login refuses inactive users)."""
+        return self.active
 
 
 class ApiToken(Base):

@@ -76,6 +76,10 @@ class PublicUrls:
         """URL of an issuer's DID document (where did:web resolution finds it)."""
         return f"{self.base_url}/public/issuers/{issuer_id}/did.json"
 
+    def set_password(self, token: str) -> str:
+        """URL of the page where a one-time link lets a person set their password."""
+        return f"{self.base_url}/password/set?token={token}"
+
     def wallet_request(self) -> str:
         """URL where wallets present a one-time challenge to receive a credential."""
         return f"{self.base_url}/public/wallet/request"

@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from issuer import context
 from issuer.auth.access import login_required, signed_in_user
 from issuer.extensions import db
+from issuer.models import User
 from issuer.profiles import bp
 from issuer.services import courses, profiles
 from issuer.services import notifications as inbox
-from issuer.studio.forms import RevokeForm
 
 
 def init_app(app: Flask) -> None:
@@ -36,9 +36,26 @@ def show_profile(user_id: uuid.UUID) -> str:
         profile=profile,
         progress=courses.course_progress(user_id),
         viewer=viewer,
-        revoke_form=RevokeForm(),
+        account_actions=_account_actions,
         urls=context.urls(),
     )
+
+
+def _account_actions(user: User) -> list[tuple[str, str]]:
+    """What an admin can do to this account from its profile, as (action, label)."""
+    actions = [("learner", "Make learner") if user.is_admin else ("admin", "Make admin")]
+    if user.active:
+        never_joined = user.password_hash is None
+        actions.append(
+            (
+                "password",
+                "Send the invitation again" if never_joined else "Send a password reset link",
+            )
+        )
+        actions.append(("deactivate", "Deactivate account"))
+    else:
+        actions.append(("reactivate", "Reactivate account"))
+    return actions
 
 
 @bp.post("/awards/<uuid:assertion_id>/visibility")

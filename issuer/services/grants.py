@@ -45,9 +45,9 @@ class GrantKey:
     secret: bytes = field(repr=False)
 
     @classmethod
-    def derive(cls, app_secret: str) -> GrantKey:
-        """The grant key of an app, derived from its secret key (shared by all its hosts)."""
-        return cls(hmac.digest(app_secret.encode("utf-8"), b"issuer wallet grants", "sha256"))
+    def derive(cls, app_secret: str, label: bytes = b"issuer wallet grants") -> GrantKey:
+        """A key derived from the app's secret key (shared by all its hosts) for one use."""
+        return cls(hmac.digest(app_secret.encode("utf-8"), label, "sha256"))
 
     def mac(self, body: bytes) -> bytes:
         """The authentication code of a grant's body."""

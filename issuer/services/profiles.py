@@ -120,9 +120,10 @@ def catalogue() -> list[tuple[Issuer, list[BadgeClass]]]:
     return sorted(grouped.values(), key=lambda item: item[0].name.lower())
 
 
-def search_users(query: str, *, limit: int = 100) -> list[User]:
-    """Find people by part of their name or e-mail address (all of them for an empty query)."""
-    statement = select(User).order_by(User.name, User.email).limit(limit)
+def search_users(query: str, *, offset: int = 0, limit: int = 50) -> tuple[list[User], bool]:
+    """Find people by part of their name or e-mail address (everyone for an empty query), a
+    page at a time by name; also whether there are more after this page."""
+    statement = select(User).order_by(User.name, User.email, User.id)
     words = query.strip()
     if words:
         lowered = words.lower()
@@ -132,4 +133,6 @@ def search_users(query: str, *, limit: int = 100) -> list[User]:
                 User.email.contains(lowered, autoescape=True),
             )
         )
-    return list(db.session.scalars(statement))
+    # One more than the page says whether a next page exists, without counting every match.
+    found = list(db.session.scalars(statement.offset(offset).limit(limit + 1)))
+    return found[:limit], len(found) > limit

@@ -109,6 +109,7 @@ class _Statements:
                 email=bindparam("email"),
                 name=bindparam("name"),
                 role="learner",
+                active=True,
                 created_at=bindparam("now"),
             )
             .on_conflict_do_nothing(index_elements=["email"])

@@ -118,7 +118,8 @@ def _token_owner() -> Prepared:
     return Prepared(
         select(User.id, User.email, User.role)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == bindparam("digest")),
+        # A deactivated account's tokens stop working with it.
+        .where(ApiToken.token_hash == bindparam("digest"), User.active.is_(True)),
         results=(User.__table__.c.id, User.__table__.c.email, User.__table__.c.role),
     )
 

@@ -90,6 +90,34 @@ class AwardForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Award")
 
 
+class InviteForm(FlaskForm):  # type: ignore[misc]
+    """Invite person: who, and whether they run the site or learn on it."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=500)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
+    role = SelectField(
+        "Role",
+        choices=[("learner", "Learner"), ("admin", "Admin (runs the Studio)")],
+        default="learner",
+    )
+    submit = SubmitField("Send invitation")
+
+
+class AccountActionForm(FlaskForm):  # type: ignore[misc]
+    """One action on someone's account, from their profile."""
+
+    action = SelectField(
+        "Action",
+        choices=[
+            ("admin", "Make admin"),
+            ("learner", "Make learner"),
+            ("deactivate", "Deactivate"),
+            ("reactivate", "Reactivate"),
+            ("password", "Send a link to set a password"),
+        ],
+    )
+
+
 class RevokeForm(FlaskForm):  # type: ignore[misc]
     """Revoke an award, with the reason the learner and verifiers will see."""
 

@@ -9,17 +9,19 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from werkzeug.wrappers import Response as BaseResponse
 
 from issuer import context
-from issuer.auth.access import admin_required
+from issuer.auth.access import admin_required, signed_in_user
 from issuer.extensions import db
-from issuer.services import awards, badges, hosted, issuers, profiles
+from issuer.services import accounts, awards, badges, hosted, issuers, profiles
 from issuer.services.errors import ServiceError
 from issuer.services.users import get_user
 from issuer.studio import bp
 from issuer.studio.forms import (
     IMAGE_HINT,
     PRIVATE_HINT,
+    AccountActionForm,
     AwardForm,
     BadgeForm,
+    InviteForm,
     IssuerForm,
     RevokeForm,
     SettingsForm,
@@ -138,12 +140,76 @@ def new_issuer() -> Page:
     return _form_page("studio/issuer_form.html", form, title="New issuer")
 
 
+PEOPLE_PAGE = 50
+
+
 @bp.get("/users")
 @admin_required
 def list_users() -> str:
-    """The people directory: search by name or e-mail address."""
+    """Studio > People: everyone, by name, a page at a time; search by name or e-mail."""
     query = request.args.get("q", "")
-    return render_template("studio/users.html", users=profiles.search_users(query), query=query)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    people, more = profiles.search_users(query, offset=(page - 1) * PEOPLE_PAGE, limit=PEOPLE_PAGE)
+    return render_template("studio/users.html", users=people, query=query, page=page, more=more)
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@admin_required
+def invite_person() -> Page:
+    """Invite person: an account, and an e-mail with a link to set its password."""
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.invite_person(
+                form.name.data,
+                form.email.data,
+                form.role.data,
+                context.urls(),
+                context.account_key(),
+            )
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"Invited {user.name}: an e-mail with a link to set a password is on its way.",
+                "info",
+            )
+            return redirect(url_for("profiles.show_profile", user_id=user.id))
+    return _form_page("studio/invite.html", form, title="Invite person")
+
+
+@bp.post("/users/<uuid:user_id>/account")
+@admin_required
+def change_account(user_id: uuid.UUID) -> BaseResponse:
+    """A profile's account actions: role, deactivation, a new password link."""
+    form = AccountActionForm()
+    acting = signed_in_user()
+    if not form.validate_on_submit() or acting is None:
+        flash("That action could not be read; try again from the profile.", "error")
+        return redirect(url_for("profiles.show_profile", user_id=user_id))
+    action = form.action.data
+    try:
+        if action in ("admin", "learner"):
+            user = accounts.set_role(user_id, action, acting)
+            message = f"{user.name} is now {'an admin' if action == 'admin' else 'a learner'}."
+        elif action in ("deactivate", "reactivate"):
+            user = accounts.set_active(user_id, action == "reactivate", acting)
+            message = (
+                f"{user.name}'s account is active again."
+                if user.active
+                else f"{user.name}'s account is deactivated: no log-in, no API tokens; their "
+                "badges stay valid."
+            )
+        else:
+            user = accounts.send_password_link(user_id, context.urls(), context.account_key())
+            message = f"An e-mail with a link to set a password is on its way to {user.email}."
+    except ServiceError as error:
+        flash(error.message[:1].upper() + error.message[1:] + ".", "error")
+        return redirect(url_for("profiles.show_profile", user_id=user_id))
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for("profiles.show_profile", user_id=user.id))
 
 
 @bp.route("/users/<uuid:user_id>/award", methods=["GET", "POST"])
