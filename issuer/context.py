@@ -75,7 +75,7 @@ def urls() -> PublicUrls:
 
 def signer() -> Signer:
     """A signer with the current signing key of the current app."""
-    return Signer(urls(), current_key(keystore()), grant_key())
+    return Signer(urls(), current_key(keystore()), grant_key(), account_key())
 
 
 def account_key() -> GrantKey:

@@ -15,11 +15,9 @@ import binascii
 import hashlib
 import hmac
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from flask import render_template
-from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from issuer.extensions import db
@@ -27,7 +25,6 @@ from issuer.models import User
 from issuer.models.types import utcnow
 from issuer.openbadges.urls import PublicUrls
 from issuer.services import outbox
-from issuer.services.batches import among
 from issuer.services.errors import ConflictError, InvalidInputError, ServiceError
 from issuer.services.grants import GrantKey
 from issuer.services.users import create_user, find_user_by_email, get_user
@@ -52,9 +49,29 @@ class AccountLinkError(ServiceError):
 
 def password_token(user: User, purpose: str, ttl: timedelta, key: GrantKey) -> str:
     """A one-time token that lets ``user`` set their password, for ``purpose``."""
+    return _token(user.id, user.password_hash, user.active, purpose, ttl, key)
+
+
+def join_link(
+    user_id: uuid.UUID, password_hash: str | None, active: bool, urls: PublicUrls, key: GrantKey
+) -> str | None:
+    """The "set your password" link of an award e-mail, for someone who never set one."""
+    if password_hash is not None or not active:
+        return None
+    return urls.set_password(_token(user_id, None, True, "join", JOIN_TTL, key))
+
+
+def _token(
+    user_id: uuid.UUID,
+    password_hash: str | None,
+    active: bool,
+    purpose: str,
+    ttl: timedelta,
+    key: GrantKey,
+) -> str:
     expiry = int((utcnow() + ttl).timestamp())
-    body = bytes([_VERSION, _PURPOSES[purpose]]) + user.id.bytes + expiry.to_bytes(8, "big")
-    mac = _mac(key, body, user.password_hash, user.active)
+    body = bytes([_VERSION, _PURPOSES[purpose]]) + user_id.bytes + expiry.to_bytes(8, "big")
+    mac = _mac(key, body, password_hash, active)
     return base64.urlsafe_b64encode(body + mac).rstrip(b"=").decode("ascii")
 
 
@@ -154,19 +171,6 @@ def set_active(user_id: uuid.UUID, active: bool, acting: User) -> User:
     user.active = active
     db.session.flush()
     return user
-
-
-def join_links(
-    user_ids: Sequence[uuid.UUID], urls: PublicUrls, key: GrantKey
-) -> dict[uuid.UUID, str]:
-    """ "Set your password" links for the people among these who have never set one."""
-    links: dict[uuid.UUID, str] = {}
-    for ids in among(User.id, list(dict.fromkeys(user_ids))):
-        for user in db.session.scalars(
-            select(User).where(ids, User.password_hash.is_(None), User.active.is_(True))
-        ):
-            links[user.id] = urls.set_password(password_token(user, "join", JOIN_TTL, key))
-    return links
 
 
 def _send_link(user: User, purpose: str, urls: PublicUrls, key: GrantKey) -> None:

@@ -208,7 +208,7 @@ def grant_badge(
                 "recipients",
             )
     if notify:
-        notify_awards(list(created.values()), urls=signer.urls, grant_key=signer.grant_key)
+        notify_awards(list(created.values()), signer)
     awards: list[Assertion] = []
     for grant in grants:
         recipient_id = user_ids[grant.email]

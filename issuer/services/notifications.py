@@ -22,13 +22,13 @@ from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Issuer, Notification, User
 from issuer.models.types import utcnow
 from issuer.openbadges.urls import PublicUrls
-from issuer.services import outbox
+from issuer.services import accounts, outbox
 from issuer.services.batches import among, chunks
-from issuer.services.grants import GrantKey
+from issuer.services.signing import Signer
 from issuer.services.wallet import WalletLinks, email_links
 
 
-def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls, grant_key: GrantKey) -> None:
+def notify_awards(awards: Sequence[Assertion], signer: Signer) -> None:
     """Notify each award's recipient in the platform and queue an e-mail to them; flush.
 
     Written with one bulk INSERT per table, so a 10,000-recipient award stays fast.
@@ -36,7 +36,8 @@ def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls, grant_key: G
     if not awards:
         return
     badges = _wording_by_badge({award.badge_id for award in awards})
-    names = _user_names({award.recipient_email for award in awards})
+    urls = signer.urls
+    recipients = _recipients({award.recipient_email for award in awards})
     now = utcnow()
     # Core inserts on the tables: the ORM's bulk path costs a third more for 10,000 rows.
     notifications = [
@@ -50,9 +51,12 @@ def notify_awards(awards: Sequence[Assertion], *, urls: PublicUrls, grant_key: G
     ]
     # read_at stays NULL: unread.
     outbox.insert_rows(cast(Table, Notification.__table__), notifications, {"created_at": now})
-    links = email_links([(a.id, badges[a.badge_id].issuer_id) for a in awards], urls, grant_key)
+    links = email_links(
+        [(a.id, badges[a.badge_id].issuer_id) for a in awards], urls, signer.grant_key
+    )
     outbox.enqueue(
-        (_email(award, badges, names, urls, links[award.id]) for award in awards), now=now
+        (_email(award, badges, recipients, signer, links[award.id]) for award in awards),
+        now=now,
     )
     db.session.flush()
 
@@ -132,30 +136,50 @@ def mark_read(user_id: uuid.UUID, notification_ids: Sequence[uuid.UUID] | None) 
 def _email(
     award: Assertion,
     badges: dict[uuid.UUID, _Wording],
-    names: dict[str, str],
-    urls: PublicUrls,
+    recipients: dict[str, _Recipient],
+    signer: Signer,
     wallet: WalletLinks,
 ) -> outbox.Email:
-    # New awards carry their account's current address, so the name is found by it.
-    name = names.get(award.recipient_email) or award.recipient_email
-    return award_email(award, badges[award.badge_id], name, urls, wallet)
+    # New awards carry their account's current address, so the account is found by it.
+    found = recipients.get(award.recipient_email)
+    name = found.name if found else award.recipient_email
+    join = (
+        accounts.join_link(
+            found.id, found.password_hash, found.active, signer.urls, signer.account_key
+        )
+        if found
+        else None
+    )
+    return award_email(award, badges[award.badge_id], name, signer.urls, wallet, join)
 
 
 def award_email(
-    award: Assertion, badge: _Wording, name: str, urls: PublicUrls, wallet: WalletLinks
+    award: Assertion,
+    badge: _Wording,
+    name: str,
+    urls: PublicUrls,
+    wallet: WalletLinks,
+    join_link: str | None = None,
 ) -> outbox.Email:
     """The e-mail telling a recipient (called ``name``) about their award, with a one-time
-    link that adds it to a wallet: text and HTML, from templates/emails/award.*."""
+    link that adds it to a wallet and, for someone who never set a password, one that sets
+    it: text and HTML, from templates/emails/award.*."""
     shared = (badge.name, badge.issuer, urls.badge_image(badge.badge_id))
     until = f"{wallet.expires_at:%d %B %Y}"
+    joining = join_link is not None
     link = urls.assertion(award.id)
-    text = {"name": name, "award_link": link, "wallet_link": wallet.https_link}
+    text = {
+        "name": name,
+        "award_link": link,
+        "wallet_link": wallet.https_link,
+        "join_link": join_link or "",
+    }
     return outbox.Email(
         to_address=award.recipient_email,
         subject=badge.subject,
-        body_text=_fill(_layout("emails/award.txt", *shared, until), text),
+        body_text=_fill(_layout("emails/award.txt", *shared, until, joining), text),
         body_html=_fill(
-            _layout("emails/award.html", *shared, until),
+            _layout("emails/award.html", *shared, until, joining),
             {slot: escape(value) for slot, value in text.items()},
         ),
     )
@@ -164,14 +188,18 @@ def award_email(
 # What differs between the recipients of one badge is filled into a template rendered once per
 # badge (10,000 renderings would cost a third of a large award): private-use characters mark
 # the places, which no escaping touches.
-_SLOTS = ("name", "award_link", "wallet_link")
+_SLOTS = ("name", "award_link", "wallet_link", "join_link")
 _SLOT = re.compile("\ue000(" + "|".join(_SLOTS) + ")\ue000")
 
 
 @functools.lru_cache(maxsize=256)
-def _layout(template: str, badge: str, issuer: str, image: str, until: str) -> tuple[str, ...]:
+def _layout(
+    template: str, badge: str, issuer: str, image: str, until: str, joining: bool
+) -> tuple[str, ...]:
     """A template rendered for one badge: text, slot name, text, slot name, ..., text."""
     slots = {slot: f"\ue000{slot}\ue000" for slot in _SLOTS}
+    if not joining:
+        slots["join_link"] = ""
     rendered = render_template(
         template, badge=badge, issuer=issuer, image=image, until=until, **slots
     )
@@ -224,13 +252,26 @@ def mark_queued() -> None:
     db.session.info[outbox.QUEUED] = True
 
 
-def _user_names(emails: set[str]) -> dict[str, str]:
-    """The display name of each address's account (by address: no UUIDs to parse)."""
-    names: dict[str, str] = {}
+@dataclass(frozen=True)
+class _Recipient:
+    """What an award e-mail needs of its recipient's account."""
+
+    id: uuid.UUID
+    name: str
+    password_hash: str | None
+    active: bool
+
+
+def _recipients(emails: set[str]) -> dict[str, _Recipient]:
+    """The account of each address (by address: no UUIDs to parse)."""
+    found: dict[str, _Recipient] = {}
+    columns = (User.email, User.id, User.name, User.password_hash, User.active)
     for addresses in among(User.email, list(emails)):
-        rows = db.session.execute(select(User.email, User.name).where(addresses))
-        names.update({email: name for email, name in rows})
-    return names
+        for email, user_id, name, password_hash, active in db.session.execute(
+            select(*columns).where(addresses)
+        ):
+            found[email] = _Recipient(user_id, name, password_hash, active)
+    return found
 
 
 def _rowcount(result: Any) -> int:

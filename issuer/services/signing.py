@@ -26,11 +26,13 @@ _SIGNING_THREADS = 4
 @dataclass(frozen=True)
 class Signer:
     """Signs assertions with one key, naming that key's document for the badge's issuer; its
-    grant key authenticates the one-time wallet links that award e-mails carry."""
+    grant and account keys authenticate the one-time links award e-mails carry (add to a
+    wallet, set your password)."""
 
     urls: PublicUrls
     key: SigningKey
     grant_key: GrantKey
+    account_key: GrantKey
 
     def sign(self, issuer_id: uuid.UUID, award: Mapping[str, Any]) -> str:
         """Return the compact JWS of one award, given as a mapping of assertion columns."""

@@ -34,7 +34,7 @@ from issuer.models import (
 from issuer.models.badges import CURRENT_AWARD
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import new_salt
-from issuer.services import notifications
+from issuer.services import accounts, notifications
 from issuer.services.awards import award_dates
 from issuer.services.errors import ConflictError, NotFoundError
 from issuer.services.prepared import Prepared
@@ -316,7 +316,11 @@ def award_stage_badge(
     (wallet_link,) = email_links(
         [(award.id, badge.issuer_id)], signer.urls, signer.grant_key
     ).values()
-    email_message = notifications.award_email(award, text, name, signer.urls, wallet_link)
+    password_hash, active = db.session.execute(
+        select(User.password_hash, User.active).where(User.id == user_id)
+    ).one()
+    join = accounts.join_link(user_id, password_hash, active, signer.urls, signer.account_key)
+    email_message = notifications.award_email(award, text, name, signer.urls, wallet_link, join)
     sql.email.run(
         id=uuid.uuid4(),
         to_address=email_message.to_address,

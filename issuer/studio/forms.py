@@ -21,8 +21,10 @@ from wtforms import (
     URLField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
+    AnyOf,
     DataRequired,
     Email,
     Length,
@@ -97,24 +99,20 @@ class InviteForm(FlaskForm):  # type: ignore[misc]
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     role = SelectField(
         "Role",
-        choices=[("learner", "Learner"), ("admin", "Admin (runs the Studio)")],
+        choices=[
+            SelectChoice("learner", "Learner"),
+            SelectChoice("admin", "Admin (runs the Studio)"),
+        ],
         default="learner",
     )
     submit = SubmitField("Send invitation")
 
 
 class AccountActionForm(FlaskForm):  # type: ignore[misc]
-    """One action on someone's account, from their profile."""
+    """One action on someone's account, from their profile (a button each)."""
 
-    action = SelectField(
-        "Action",
-        choices=[
-            ("admin", "Make admin"),
-            ("learner", "Make learner"),
-            ("deactivate", "Deactivate"),
-            ("reactivate", "Reactivate"),
-            ("password", "Send a link to set a password"),
-        ],
+    action = HiddenField(
+        validators=[AnyOf(["admin", "learner", "deactivate", "reactivate", "password"])]
     )
 
 

@@ -181,7 +181,7 @@ def test_a_thousand_recipients(app: Flask, api: ApiClient, make_badge: Any) -> N
 
 def test_notify_awards_with_nothing_to_notify(app: Flask) -> None:
     with app.app_context():
-        notifications.notify_awards([], urls=context.urls(), grant_key=context.grant_key())
+        notifications.notify_awards([], context.signer())
         assert not db.session.new
     assert count(app, Notification) == 0
 
