@@ -320,6 +320,16 @@ def ensure_learners(names: Mapping[str, str | None], now: datetime) -> dict[str,
     return found
 
 
+def held_badge_ids(user_id: uuid.UUID) -> set[uuid.UUID]:
+    """The badges a person holds now (unrevoked awards)."""
+    held = db.session.scalars(
+        select(Assertion.badge_id)
+        .where(Assertion.recipient_id == user_id, Assertion.revoked.is_(False))
+        .distinct()
+    )
+    return set(held)
+
+
 def current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Assertion]:
     """Return each recipient's oldest unrevoked award of this badge."""
     held: dict[uuid.UUID, Assertion] = {}

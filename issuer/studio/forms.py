@@ -89,6 +89,7 @@ class AwardForm(FlaskForm):  # type: ignore[misc]
     badges = MultiCheckboxField("Badges", validators=[DataRequired("Choose at least one badge.")])
     narrative = TextAreaField("Narrative", validators=[Optional(), Length(max=20000)])
     evidence_url = URLField("Evidence URL", validators=[Optional(), URL(), Length(max=2048)])
+    notify = BooleanField("Notify the person (in the platform and by e-mail)", default=True)
     submit = SubmitField("Award")
 
 

@@ -218,8 +218,10 @@ def award_badges(user_id: uuid.UUID) -> Page:
     """Actions > Award badge: give one person several badges at once."""
     user = get_user(user_id)
     form = AwardForm()
+    held = awards.held_badge_ids(user.id)
     active = [b for b in badges.list_badges(include_private=True) if not b.archived]
-    form.badges.choices = [(str(b.id), b.name) for b in active]
+    # A badge the person holds is shown, marked, but cannot be chosen: it is not awarded twice.
+    form.badges.choices = [(str(b.id), b.name) for b in active if b.id not in held]
     if form.validate_on_submit():
         evidence = [{"url": form.evidence_url.data}] if form.evidence_url.data else []
         try:
@@ -230,6 +232,7 @@ def award_badges(user_id: uuid.UUID) -> Page:
                         recipients=[user.email],
                         narrative=form.narrative.data or None,
                         evidence=evidence,
+                        notify=bool(form.notify.data),
                     ),
                     context.signer(),
                 )
@@ -241,13 +244,22 @@ def award_badges(user_id: uuid.UUID) -> Page:
         else:
             db.session.commit()
             created = sum(outcome.created for outcome in made)
-            held = sum(outcome.existing for outcome in made)
+            already = sum(outcome.existing for outcome in made)
             message = f"Awarded {created} badge{'s' if created != 1 else ''} to {user.name}."
-            if held:
-                message += f" {held} of the chosen badges {user.name} already held."
+            if already:
+                message += f" {already} of the chosen badges {user.name} already held."
             flash(message, "info")
             return redirect(url_for("profiles.show_profile", user_id=user.id))
-    return _form_page("studio/award_form.html", form, title="Award badge", user=user)
+    return _form_page(
+        "studio/award_form.html",
+        form,
+        title="Award badge",
+        user=user,
+        badges=active,
+        held=held,
+        chosen=set(form.badges.data or ()),
+        urls=context.urls(),
+    )
 
 
 @bp.route("/assertions/<uuid:assertion_id>/revoke", methods=["GET", "POST"])

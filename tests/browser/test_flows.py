@@ -85,6 +85,9 @@ def test_admin_awards_and_learner_sees(
     profile_url = admin.url
     admin.get_by_text("Actions").click()
     admin.get_by_role("link", name="Award badge").click()
+    admin.get_by_label("Filter by name").fill("night")
+    expect(admin.get_by_label("Explorer")).to_be_hidden()
+    admin.get_by_label("Filter by name").fill("")
     admin.get_by_label("Explorer").check()
     admin.get_by_label("Night Owl").check()
     admin.get_by_label("Narrative").fill("Well done")

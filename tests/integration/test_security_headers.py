@@ -211,6 +211,7 @@ def test_the_pages_that_run_scripts_load_them_from_static_files(
         (as_admin, "/studio/courses/new", "course-form.js"),
         (as_admin, f"/studio/courses/{site['course']}/edit", "course-form.js"),
         (as_admin, site["preview"], "award-csv.js"),
+        (as_admin, f"/studio/users/{site['learner']}/award", "award-form.js"),
     ]
     for who, page, script in pages:
         found = check_page(who.get(page, headers={"Accept": BROWSER}))

@@ -166,8 +166,12 @@ def test_award_from_a_profile(
     assert ">Actions</summary>" in profile
     assert ">Award badge</a>" in profile
     form = as_admin.get(f"/studio/users/{lea}/award").get_data(as_text=True)
-    assert "Explorer</label>" in form and "Night Owl</label>" in form
+    assert "<strong>Explorer</strong>" in form and "<strong>Night Owl</strong>" in form
+    assert '<span class="marker">Private</span>' in form  # Night Owl's
+    assert '<span class="hint">Guild</span>' in form  # each badge's issuer
+    assert 'id="badge-filter"' in form
     assert "Retired" not in form
+    assert '<input checked id="notify" name="notify" type="checkbox"' in form
     token = csrf_token(as_admin, f"/studio/users/{lea}/award")
     awarded = as_admin.post(
         f"/studio/users/{lea}/award",
@@ -180,6 +184,16 @@ def test_award_from_a_profile(
     )
     assert awarded.status_code == 302
     assert "Awarded 2 badges" in as_admin.get(awarded.headers["Location"]).get_data(as_text=True)
+    # Held badges are marked and cannot be chosen again; the box was unticked: nobody told.
+    again = as_admin.get(f"/studio/users/{lea}/award").get_data(as_text=True)
+    assert again.count("Already held") == 2
+    assert f'value="{public["id"]}" disabled' in again
+    twice = as_admin.post(
+        f"/studio/users/{lea}/award", data={"csrf_token": token, "badges": [public["id"]]}
+    )
+    assert twice.status_code == 400
+    assert "not a valid choice" in twice.get_data(as_text=True)
+    assert "Nothing new." in as_learner.get("/notifications").get_data(as_text=True)
     own = as_learner.get(f"/users/{lea}").get_data(as_text=True)
     assert "Explorer" in own and "Night Owl" in own
     feed = as_learner.get("/feed").get_data(as_text=True)
