@@ -48,7 +48,7 @@ def new_badge() -> Page:
     form.issuer.choices = _issuer_choices()
     if not form.issuer.choices:
         flash("Create an issuer first: badges are awarded in an issuer's name.", "info")
-        return redirect(url_for("studio.new_issuer"))
+        return redirect(url_for("studio.new_issuer", then="new-badge"))
     if form.validate_on_submit():
         image = uploaded_image()
         if image is None:
@@ -136,7 +136,10 @@ def new_issuer() -> Page:
         else:
             db.session.commit()
             _flash_saved(f"Issuer “{result.issuer.name}” created.", result.warnings)
-            return redirect(url_for("studio.list_badges"))
+            # Sent here by New badge: back to it, with the new issuer to choose.
+            if request.args.get("then") == "new-badge":
+                return redirect(url_for("studio.new_badge"))
+            return redirect(url_for("studio.list_issuers"))
     return _form_page("studio/issuer_form.html", form, title="New issuer")
 
 

@@ -41,12 +41,13 @@ def create_issuer(page: Any, live: LiveServer) -> None:
     """Studio: the first badge asks for an issuer first."""
     page.goto(f"{live.url}/studio/badges")
     page.get_by_role("link", name="New badge").click()
-    expect(page).to_have_url(re.compile(r"/studio/issuers/new$"))
+    expect(page).to_have_url(re.compile(r"/studio/issuers/new\?then=new-badge$"))
     page.get_by_label("Name").fill("Example Academy")
     page.get_by_label("Website").fill("https://academy.example.org")
     page.get_by_label("Contact email").fill("badges@academy.example.org")
     page.get_by_role("button", name="Create issuer").click()
     expect(page.get_by_text("Issuer “Example Academy” created.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/studio/badges/new$"))  # back to New badge
 
 
 def create_badge(page: Any, live: LiveServer, image: Path, name: str, *, private: bool) -> None:

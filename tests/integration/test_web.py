@@ -78,10 +78,25 @@ def test_studio_is_for_admins(
     assert as_admin.get(path).status_code == 200
 
 
-def test_no_issuer_yet_leads_to_the_issuer_form(as_admin: FlaskClient) -> None:
+def test_no_issuer_yet_leads_to_the_issuer_form_and_back(as_admin: FlaskClient) -> None:
     response = as_admin.get("/studio/badges/new")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/studio/issuers/new"
+    detour = response.headers["Location"]
+    assert detour == "/studio/issuers/new?then=new-badge"
+    data = {
+        "csrf_token": csrf_token(as_admin, detour),
+        "name": "Academy",
+        "url": "https://academy.example.org",
+        "email": "badges@academy.example.org",
+    }
+    created = as_admin.post(detour, data=data)
+    assert created.status_code == 302
+    assert created.headers["Location"] == "/studio/badges/new"
+    # Without the detour, a new issuer leads to the issuers.
+    data["csrf_token"], data["name"] = csrf_token(as_admin, "/studio/issuers/new"), "Other"
+    assert as_admin.post("/studio/issuers/new", data=data).headers["Location"] == (
+        "/studio/issuers"
+    )
 
 
 def test_create_badge_in_the_studio(
