@@ -223,8 +223,9 @@ def award_badges(user_id: uuid.UUID) -> Page:
     form = AwardForm()
     held = awards.held_badge_ids(user.id)
     active = [b for b in badges.list_badges(include_private=True) if not b.archived]
-    # A badge the person holds is shown, marked, but cannot be chosen: it is not awarded twice.
-    form.badges.choices = [(str(b.id), b.name) for b in active if b.id not in held]
+    # A badge the person holds is shown marked and cannot be ticked; if it comes anyway (it
+    # was awarded meanwhile), the service awards it no second time and the message says so.
+    form.badges.choices = [(str(b.id), b.name) for b in active]
     if form.validate_on_submit():
         evidence = [{"url": form.evidence_url.data}] if form.evidence_url.data else []
         try:
