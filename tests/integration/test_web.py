@@ -435,3 +435,15 @@ def test_editing_keeps_criteria_text_and_page(
     )
     assert empty.status_code == 400
     assert "what earns the badge" in empty.get_data(as_text=True)
+
+
+def test_the_studio_navigation_says_where_you_are(as_admin: FlaskClient) -> None:
+    for path, label in (
+        ("/studio/badges", "Badges"),
+        ("/studio/users", "People"),
+        ("/studio/users/invite", "People"),
+        ("/studio/settings", "Settings"),
+    ):
+        page = as_admin.get(path).get_data(as_text=True)
+        marked = re.findall(r'aria-current="page" class="here">([^<]+)</a>', page)
+        assert marked == [label], (path, marked)
