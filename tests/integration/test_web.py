@@ -447,3 +447,9 @@ def test_the_studio_navigation_says_where_you_are(as_admin: FlaskClient) -> None
         page = as_admin.get(path).get_data(as_text=True)
         marked = re.findall(r'aria-current="page" class="here">([^<]+)</a>', page)
         assert marked == [label], (path, marked)
+
+
+def test_settings_say_what_turning_the_feed_off_does(as_admin: FlaskClient) -> None:
+    page = as_admin.get("/studio/settings").get_data(as_text=True)
+    assert "Earlier posts are hidden, not deleted" in page
+    assert "those made while it was off included" in page
