@@ -139,6 +139,11 @@ def _paths() -> dict[str, Any]:
                     params=[
                         _flag_param("dry_run", "CSV only: check the file and report per row"),
                         _flag_param("notify", "CSV only: notify the recipients (default 1)"),
+                        _flag_param(
+                            "post_to_feed",
+                            "CSV only: post the new awards to the feed, if their badge and the "
+                            "site's setting allow it (default 1)",
+                        ),
                     ],
                 ),
                 "requestBody": {

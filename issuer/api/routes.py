@@ -141,6 +141,7 @@ def award_badge(badge_id: uuid.UUID) -> Response:
             expires=optional_datetime(body.get("expires")),
             allow_duplicate=body.get("allow_duplicate", False),
             notify=body.get("notify", True),
+            post_to_feed=body.get("post_to_feed", True),
         ),
         context.signer(),
     )
@@ -164,7 +165,10 @@ def _award_csv(badge_id: uuid.UUID) -> Response:
         return jsonify({"dry_run": True, "valid": not plan.error_count, **csv_rows_json(plan)})
     try:
         for _progress in csv_awards.award_csv(
-            plan, context.signer(), notify=flag_arg("notify", True)
+            plan,
+            context.signer(),
+            notify=flag_arg("notify", True),
+            post_to_feed=flag_arg("post_to_feed", True),
         ):
             pass
     except csv_awards.CsvRowsError as error:

@@ -65,6 +65,7 @@ def award_json(award: Assertion, urls: PublicUrls) -> dict[str, Any]:
         "badge": str(award.badge_id),
         "recipient": award.recipient_email,
         "recipient_id": str(award.recipient_id),
+        "in_feed": award.in_feed,
         "image": urls.assertion_image(award.id),
         "signed": award.signed_jws,
         "credential": urls.credential(award.id),

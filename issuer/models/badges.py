@@ -73,12 +73,12 @@ class BadgeClass(Base):
 # Which awards count as "the award a recipient holds": at most one such award per badge and
 # recipient. An ON CONFLICT clause must name this predicate exactly to hit the index.
 CURRENT_AWARD = "revoked = false AND duplicate = false"
-# Awards that may appear in the feed (their badge permitting), and revoked awards, as partial
-# index predicates per database. Written exactly as SQLAlchemy renders the queries' filters
+# Awards that appear in the feed, and revoked awards, as partial index predicates per
+# database. Written exactly as SQLAlchemy renders the queries' filters
 # (``Assertion.revoked.is_(False)``): SQLite uses a partial index only on a textual match.
 FEED_AWARD = {
-    "sqlite": "revoked IS 0 AND hidden IS 0",
-    "postgresql": "revoked IS false AND hidden IS false",
+    "sqlite": "revoked IS 0 AND hidden IS 0 AND in_feed IS 1",
+    "postgresql": "revoked IS false AND hidden IS false AND in_feed IS true",
 }
 REVOKED_AWARD = {"sqlite": "revoked IS 1", "postgresql": "revoked IS true"}
 
@@ -153,6 +153,9 @@ class Assertion(Base):
     signed_kid: Mapped[str | None] = mapped_column(String(64))
     # The learner may hide an award from their public profile; it stays valid.
     hidden: Mapped[bool] = mapped_column(default=False)
+    # Posted to the feed when it was made: the person awarding it, the badge and the site's
+    # setting all allowed it. Later changes to those settings leave earlier posts as they are.
+    in_feed: Mapped[bool] = mapped_column(default=True)
     # The OB 3.0 credential (a VC-JWT), made once on first request like the signed form, and
     # the status list bit that revokes it.
     credential_jwt: Mapped[str | None] = mapped_column(Text)

@@ -21,6 +21,7 @@ from issuer.services.badges import count_all_awards, get_badge
 from issuer.services.batches import among, insert_rows
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.notifications import notify_awards, notify_revocation
+from issuer.services.profiles import feed_enabled
 from issuer.services.signing import Signer
 from issuer.services.users import default_name
 
@@ -44,6 +45,8 @@ class AwardRequest:
     allow_duplicate: bool = False
     # Tell each new recipient: an in-platform notification and an e-mail.
     notify: bool = True
+    # Post the new awards to the feed, if their badge and the site's setting allow it.
+    post_to_feed: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,12 @@ def award_badge(badge_id: uuid.UUID, request: AwardRequest, signer: Signer) -> A
         for email in emails
     ]
     return grant_badge(
-        badge, grants, signer, allow_duplicate=request.allow_duplicate, notify=request.notify
+        badge,
+        grants,
+        signer,
+        allow_duplicate=request.allow_duplicate,
+        notify=request.notify,
+        post_to_feed=request.post_to_feed,
     )
 
 
@@ -152,6 +160,7 @@ def grant_badge(
     *,
     allow_duplicate: bool = False,
     notify: bool = True,
+    post_to_feed: bool = True,
     sign_now: bool | None = None,
     user_ids: Mapping[str, uuid.UUID] | None = None,
 ) -> AwardOutcome:
@@ -160,9 +169,11 @@ def grant_badge(
     A recipient who already holds the badge (unless ``allow_duplicate``), or who appears twice,
     gets no new award: the outcome lists the award they hold. New awards are signed now when
     ``sign_now``, or by default when there are at most EAGER_SIGNING_LIMIT grants. Callers that
-    have made sure of the learners already pass their ``user_ids`` by address.
+    have made sure of the learners already pass their ``user_ids`` by address. New awards are
+    posted to the feed when ``post_to_feed``, the badge and the site's setting all allow it.
     """
     now = utcnow()
+    in_feed = post_to_feed and feed_post_allowed(badge.post_to_feed)
     if user_ids is None:
         user_ids = ensure_learners({g.email: g.name for g in grants}, now)
     held: dict[uuid.UUID, Assertion] = {}
@@ -189,6 +200,7 @@ def grant_badge(
                 "evidence": [dict(item) for item in grant.evidence],
                 "revoked": False,
                 "duplicate": allow_duplicate,
+                "in_feed": in_feed,
                 "created_at": now,
             }
         )
@@ -220,6 +232,11 @@ def grant_badge(
         existing=len(grants) - len(created),
         new_ids=set(created),
     )
+
+
+def feed_post_allowed(badge_posts_to_feed: bool) -> bool:
+    """Whether a new award of a badge goes to the feed as far as the badge and site decide."""
+    return badge_posts_to_feed and feed_enabled()
 
 
 def _insert_awards(

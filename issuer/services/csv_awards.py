@@ -94,7 +94,7 @@ def plan_csv_award(badge_id: uuid.UUID, data: bytes) -> CsvAwardPlan:
 
 
 def award_csv(
-    plan: CsvAwardPlan, signer: Signer, *, notify: bool = True
+    plan: CsvAwardPlan, signer: Signer, *, notify: bool = True, post_to_feed: bool = True
 ) -> Iterator[tuple[int, int]]:
     """Award every new row of a checked plan, yielding (rows done, rows to do) as it goes.
 
@@ -109,7 +109,12 @@ def award_csv(
         chunk = todo[start : start + CHUNK]
         grants = [row.grant for row in chunk if row.grant is not None]
         outcome: AwardOutcome = grant_badge(
-            plan.badge, grants, signer, notify=notify, sign_now=sign_now
+            plan.badge,
+            grants,
+            signer,
+            notify=notify,
+            post_to_feed=post_to_feed,
+            sign_now=sign_now,
         )
         for row, award in zip(chunk, outcome.awards, strict=True):
             row.award = award
@@ -148,7 +153,12 @@ def get_upload(badge_id: uuid.UUID, upload_id: uuid.UUID) -> CsvUpload:
 
 
 def award_upload(
-    badge_id: uuid.UUID, upload_id: uuid.UUID, signer: Signer, *, notify: bool = True
+    badge_id: uuid.UUID,
+    upload_id: uuid.UUID,
+    signer: Signer,
+    *,
+    notify: bool = True,
+    post_to_feed: bool = True,
 ) -> Iterator[tuple[int, int]]:
     """Award an uploaded file once, all or nothing, yielding progress as award_csv does.
 
@@ -163,7 +173,7 @@ def award_upload(
     if cast(CursorResult[Any], claimed).rowcount != 1:
         raise ConflictError("this file has been awarded already", "file")
     plan = plan_csv_award(upload.badge_id, upload.data)
-    yield from award_csv(plan, signer, notify=notify)
+    yield from award_csv(plan, signer, notify=notify, post_to_feed=post_to_feed)
     db.session.execute(
         update(CsvUpload).where(CsvUpload.id == upload.id).values(counts=plan.counts())
     )

@@ -67,13 +67,13 @@ def set_hidden(assertion_id: uuid.UUID, owner: User, hidden: bool) -> Assertion:
 
 
 def feed_enabled() -> bool:
-    """Whether awards are posted to the feed at all (a site setting, on by default)."""
+    """Whether new awards are posted to the feed (a site setting, on by default)."""
     setting = db.session.get(Setting, FEED_SETTING)
     return True if setting is None else bool(setting.value)
 
 
 def set_feed_enabled(enabled: bool) -> None:
-    """Turn feed posts on or off for the whole site."""
+    """Turn feed posts of new awards on or off for the whole site; earlier posts stay."""
     setting = db.session.get(Setting, FEED_SETTING)
     if setting is None:
         db.session.add(Setting(key=FEED_SETTING, value=enabled))
@@ -83,16 +83,13 @@ def set_feed_enabled(enabled: bool) -> None:
 
 
 def feed(*, limit: int = 50, before: Any = None) -> list[Assertion]:
-    """The newest awards for the feed: unrevoked, not hidden, of badges that post to the feed."""
-    if not feed_enabled():
-        return []
+    """The newest posts of the feed: awards posted when made, neither revoked nor hidden since."""
     query = (
         select(Assertion)
-        .join(BadgeClass, BadgeClass.id == Assertion.badge_id)
         .where(
             Assertion.revoked.is_(False),
             Assertion.hidden.is_(False),
-            BadgeClass.post_to_feed.is_(True),
+            Assertion.in_feed.is_(True),
         )
         .options(
             joinedload(Assertion.badge).joinedload(BadgeClass.issuer),

@@ -35,7 +35,7 @@ from issuer.models.badges import CURRENT_AWARD
 from issuer.models.types import utcnow
 from issuer.openbadges.identity import new_salt
 from issuer.services import accounts, notifications
-from issuer.services.awards import award_dates
+from issuer.services.awards import award_dates, feed_post_allowed
 from issuer.services.errors import ConflictError, NotFoundError
 from issuer.services.prepared import Prepared
 from issuer.services.signing import Signer
@@ -54,6 +54,8 @@ _NOTIFICATIONS, _OUTBOX = _table(Notification), _table(OutboxEmail)
 _a, _c, _s, _b = _ASSERTIONS.c, _COURSES.c, _STAGES.c, _BADGES.c
 _i, _u, _e, _sc = _ISSUERS.c, _USERS.c, _ENROLMENTS.c, _COMPLETIONS.c
 _AWARD_COLUMNS = tuple(_a)
+# BadgeFacts in field order, after the id.
+_BADGE_FACTS = (_b.name, _b.issuer_id, _i.name, _b.archived, _b.expires_after_days, _b.post_to_feed)
 _COMPLETION_COLUMNS = tuple(_sc)
 
 
@@ -78,6 +80,7 @@ class BadgeFacts:
     issuer_name: str
     archived: bool
     expires_after_days: int | None
+    post_to_feed: bool
 
 
 class _Statements:
@@ -93,10 +96,10 @@ class _Statements:
             results=(_c.name, _s.id, _s.name, _s.badge_id),
         )
         self.badge = Prepared(
-            select(_b.name, _b.issuer_id, _i.name, _b.archived, _b.expires_after_days)
+            select(*_BADGE_FACTS)
             .join_from(_BADGES, _ISSUERS, _b.issuer_id == _i.id)
             .where(_b.id == bindparam("badge_id")),
-            results=(_b.name, _b.issuer_id, _i.name, _b.archived, _b.expires_after_days),
+            results=_BADGE_FACTS,
         )
         self.user = Prepared(
             select(_u.id, _u.name).where(_u.email == bindparam("email")),
@@ -218,8 +221,8 @@ def stage_facts(course_id: uuid.UUID, stage_id: uuid.UUID) -> StageFacts:
 
 def badge_facts(badge_id: uuid.UUID) -> BadgeFacts:
     """A badge's name, issuer and award settings."""
-    ((name, issuer_id, issuer_name, archived, days),) = _sql().badge.run(badge_id=badge_id)
-    return BadgeFacts(badge_id, name, issuer_id, issuer_name, archived, days)
+    ((*facts,),) = _sql().badge.run(badge_id=badge_id)
+    return BadgeFacts(badge_id, *facts)
 
 
 def learner(email: str, now: datetime) -> tuple[uuid.UUID, str]:
@@ -294,6 +297,7 @@ def award_stage_badge(
         "signed_jws": None,  # signed on first use
         "signed_kid": None,
         "hidden": False,
+        "in_feed": feed_post_allowed(badge.post_to_feed),
         "credential_jwt": None,  # the OB 3.0 credential too
         "credential_kid": None,
         "status_list": None,

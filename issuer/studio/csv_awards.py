@@ -14,7 +14,7 @@ from issuer.auth.access import admin_required
 from issuer.extensions import db
 from issuer.models import CsvUpload
 from issuer.openbadges.award_csv import COLUMNS, MAX_ROWS
-from issuer.services import csv_awards
+from issuer.services import csv_awards, profiles
 from issuer.services.badges import get_badge
 from issuer.services.errors import ServiceError
 from issuer.studio import bp
@@ -65,7 +65,13 @@ def award_uploaded_csv(badge_id: uuid.UUID, upload_id: uuid.UUID) -> Page:
     form = CsvConfirmForm()
     if not form.validate_on_submit():
         return _preview(csv_awards.get_upload(badge_id, upload_id), form, status=400)
-    steps = csv_awards.award_upload(badge_id, upload_id, context.signer(), notify=form.notify.data)
+    steps = csv_awards.award_upload(
+        badge_id,
+        upload_id,
+        context.signer(),
+        notify=bool(form.notify.data),
+        post_to_feed=bool(form.post_to_feed.data),
+    )
     done_url = url_for("studio.preview_csv", badge_id=badge_id, upload_id=upload_id)
     if PROGRESS_TYPE in request.headers.get("Accept", ""):
         return Response(stream_with_context(_progress(steps, done_url)), mimetype=PROGRESS_TYPE)
@@ -120,6 +126,7 @@ def _preview(upload: CsvUpload, form: CsvConfirmForm, status: int = 200) -> Page
         plan=plan,
         rows=shown,
         hidden_rows=len(plan.rows) - len(shown) if plan else 0,
+        feed_on=profiles.feed_enabled(),
         form=form,
         summary=_summary(upload) if upload.awarded_at else None,
     )

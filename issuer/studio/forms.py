@@ -90,6 +90,7 @@ class AwardForm(FlaskForm):  # type: ignore[misc]
     narrative = TextAreaField("Narrative", validators=[Optional(), Length(max=20000)])
     evidence_url = URLField("Evidence URL", validators=[Optional(), URL(), Length(max=2048)])
     notify = BooleanField("Notify the person (in the platform and by e-mail)", default=True)
+    post_to_feed = BooleanField("Post to the feed", default=True)
     submit = SubmitField("Award")
 
 
@@ -181,4 +182,5 @@ class CsvConfirmForm(FlaskForm):  # type: ignore[misc]
     """Award the checked file."""
 
     notify = BooleanField("Notify the recipients (in the platform and by e-mail)", default=True)
+    post_to_feed = BooleanField("Post to the feed", default=True)
     submit = SubmitField("Award")

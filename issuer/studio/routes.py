@@ -237,6 +237,7 @@ def award_badges(user_id: uuid.UUID) -> Page:
                         narrative=form.narrative.data or None,
                         evidence=evidence,
                         notify=bool(form.notify.data),
+                        post_to_feed=bool(form.post_to_feed.data),
                     ),
                     context.signer(),
                 )
@@ -263,6 +264,7 @@ def award_badges(user_id: uuid.UUID) -> Page:
         held=held,
         chosen=set(form.badges.data or ()),
         urls=context.urls(),
+        feed_on=profiles.feed_enabled(),
     )
 
 

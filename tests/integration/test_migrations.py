@@ -52,41 +52,12 @@ def test_current_awards_migration_keeps_the_oldest_of_raced_duplicates(
             return value.hex if sqlite else value  # the two databases' UUID columns
 
         now = datetime(2026, 1, 1, tzinfo=UTC)
-        image, issuer, badge, ada, bob = (uuid.uuid4() for _ in range(5))
+        badge, ada, bob = (uuid.uuid4() for _ in range(3))
         with db.engine.begin() as connection:
-            connection.execute(
-                tables.tables["images"].insert(),
-                {"id": key(image), "media_type": "image/png", "sha256": "0" * 64, "data": b"x"}
-                | {"created_at": now},
+            _insert_badges(connection, tables, key, {badge: True}, now)
+            _insert_users(
+                connection, tables, key, {ada: "ada@example.org", bob: "bob@example.org"}, now
             )
-            connection.execute(
-                tables.tables["issuers"].insert(),
-                {"id": key(issuer), "name": "I", "url": "https://i.example", "email": "i@i.example"}
-                | {"created_at": now},
-            )
-            connection.execute(
-                tables.tables["badge_classes"].insert(),
-                {
-                    "id": key(badge),
-                    "issuer_id": key(issuer),
-                    "name": "B",
-                    "description": "D",
-                    "image_id": key(image),
-                    "tags": [],
-                    "alignment": [],
-                    "private": False,
-                    "post_to_feed": True,
-                    "archived": False,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            for user, email in ((ada, "ada@example.org"), (bob, "bob@example.org")):
-                connection.execute(
-                    tables.tables["users"].insert(),
-                    {"id": key(user), "email": email, "name": email, "role": "learner"}
-                    | {"created_at": now},
-                )
             # Ada: three current awards (a race) and a revoked one; Bob: one award.
             awards = [
                 (uuid.uuid4(), ada, 2, False),
@@ -120,3 +91,85 @@ def test_current_awards_migration_keeps_the_oldest_of_raced_duplicates(
         db.engine.dispose()
     marked = {award_id: bool(flags[key(award_id)]) for award_id, *_ in awards}
     assert list(marked.values()) == [True, False, True, False, False]
+
+
+@pytest.mark.parametrize("feed_setting", [None, True, False])
+def test_feed_posts_migration_keeps_what_the_feed_showed(
+    scratch_database: str, keystore: MemoryKeyStore, tmp_path: Path, feed_setting: bool | None
+) -> None:
+    app = build_app(scratch_database, keystore, tmp_path)
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="0010_people")
+        tables = MetaData()
+        tables.reflect(db.engine)
+        sqlite = db.engine.dialect.name == "sqlite"
+
+        def key(value: uuid.UUID) -> Any:
+            return value.hex if sqlite else value
+
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        loud, quiet, ada = (uuid.uuid4() for _ in range(3))
+        loud_award, quiet_award = uuid.uuid4(), uuid.uuid4()
+        with db.engine.begin() as connection:
+            _insert_badges(connection, tables, key, {loud: True, quiet: False}, now)
+            _insert_users(connection, tables, key, {ada: "ada@example.org"}, now)
+            for award_id, badge in ((loud_award, loud), (quiet_award, quiet)):
+                connection.execute(
+                    tables.tables["assertions"].insert(),
+                    {"id": key(award_id), "badge_id": key(badge), "recipient_id": key(ada)}
+                    | {"recipient_email": "ada@example.org", "salt": "s", "issued_on": now}
+                    | {"evidence": [], "revoked": False, "hidden": False, "created_at": now},
+                )
+            if feed_setting is not None:
+                connection.execute(
+                    tables.tables["settings"].insert(),
+                    {"key": "feed_enabled", "value": feed_setting},
+                )
+        upgrade(directory=directory)
+        tables = MetaData()
+        tables.reflect(db.engine)
+        assertions = tables.tables["assertions"]
+        with db.engine.connect() as connection:
+            posted = dict(connection.execute(select(assertions.c.id, assertions.c.in_feed)).all())
+        db.engine.dispose()
+    shown = feed_setting is not False
+    assert bool(posted[key(loud_award)]) is shown
+    assert bool(posted[key(quiet_award)]) is False
+
+
+def _insert_badges(
+    connection: Any, tables: MetaData, key: Any, badges: dict[uuid.UUID, bool], now: datetime
+) -> None:
+    """One issuer with these badges (id: whether it posts awards to the feed), as stored then."""
+    image, issuer = uuid.uuid4(), uuid.uuid4()
+    connection.execute(
+        tables.tables["images"].insert(),
+        {"id": key(image), "media_type": "image/png", "sha256": "0" * 64, "data": b"x"}
+        | {"created_at": now},
+    )
+    connection.execute(
+        tables.tables["issuers"].insert(),
+        {"id": key(issuer), "name": "I", "url": "https://i.example", "email": "i@i.example"}
+        | {"created_at": now},
+    )
+    for badge, post_to_feed in badges.items():
+        connection.execute(
+            tables.tables["badge_classes"].insert(),
+            {"id": key(badge), "issuer_id": key(issuer), "name": "B", "description": "D"}
+            | {"image_id": key(image), "tags": [], "alignment": [], "private": False}
+            | {"post_to_feed": post_to_feed, "archived": False}
+            | {"created_at": now, "updated_at": now},
+        )
+
+
+def _insert_users(
+    connection: Any, tables: MetaData, key: Any, users: dict[uuid.UUID, str], now: datetime
+) -> None:
+    """Learners by id and e-mail address, as stored then."""
+    for user, email in users.items():
+        connection.execute(
+            tables.tables["users"].insert(),
+            {"id": key(user), "email": email, "name": email, "role": "learner"}
+            | {"created_at": now},
+        )

@@ -187,6 +187,7 @@ def test_award_from_a_profile(
     assert 'id="badge-filter"' in form
     assert "Retired" not in form
     assert '<input checked id="notify" name="notify" type="checkbox"' in form
+    assert '<input checked id="post_to_feed" name="post_to_feed" type="checkbox"' in form
     token = csrf_token(as_admin, f"/studio/users/{lea}/award")
     awarded = as_admin.post(
         f"/studio/users/{lea}/award",
@@ -195,6 +196,7 @@ def test_award_from_a_profile(
             "badges": [public["id"], private["id"]],
             "narrative": "Great work",
             "evidence_url": "https://example.org/work",
+            "post_to_feed": "y",
         },
     )
     assert awarded.status_code == 302
@@ -239,7 +241,7 @@ def test_archived_badge_takes_no_new_awards(api: Any, make_badge: Any) -> None:
     assert "archived" in response.json["message"]
 
 
-def test_feed_respects_badge_and_site_settings(
+def test_feed_posts_follow_the_settings_at_award_time(
     as_admin: FlaskClient, as_learner: FlaskClient, make_badge: Any, award: Any, api: Any
 ) -> None:
     loud = make_badge(name="Loud")
@@ -248,12 +250,43 @@ def test_feed_respects_badge_and_site_settings(
     award(quiet["id"], "lea@example.org")
     feed = as_learner.get("/feed").get_data(as_text=True)
     assert "Loud" in feed and "Quiet" not in feed
+    # Off site-wide: new awards are not posted; the earlier post stays.
     token = csrf_token(as_admin, "/studio/settings")
     as_admin.post("/studio/settings", data={"csrf_token": token})
-    assert "Loud" not in as_learner.get("/feed").get_data(as_text=True)
+    award(make_badge(name="Whilst Off")["id"], "lea@example.org")
+    feed = as_learner.get("/feed").get_data(as_text=True)
+    assert "Loud" in feed and "Whilst Off" not in feed
+    assert "New awards are not posted to the feed on this site any more." in feed
+    # On again: awards from then on are posted, those made meanwhile are not.
     token = csrf_token(as_admin, "/studio/settings")
     as_admin.post("/studio/settings", data={"csrf_token": token, "feed_enabled": "y"})
-    assert "Loud" in as_learner.get("/feed").get_data(as_text=True)
+    award(make_badge(name="Back On")["id"], "lea@example.org")
+    feed = as_learner.get("/feed").get_data(as_text=True)
+    assert "Back On" in feed and "Loud" in feed and "Whilst Off" not in feed
+    # A badge set to post later does not post its earlier awards.
+    assert api.patch(f"/badges/{quiet['id']}", {"post_to_feed": True}).status_code == 200
+    assert "Quiet" not in as_learner.get("/feed").get_data(as_text=True)
+
+
+def test_each_award_can_stay_out_of_the_feed(
+    api: Any, as_learner: FlaskClient, make_badge: Any
+) -> None:
+    quiet, loud = make_badge(name="Quietly"), make_badge(name="Loudly")
+    kept = api.post(
+        f"/badges/{quiet['id']}/awards", {"recipients": ["lea@example.org"], "post_to_feed": False}
+    )
+    posted = api.post(f"/badges/{loud['id']}/awards", {"recipients": ["lea@example.org"]})
+    assert (kept.json or {})["awards"][0]["in_feed"] is False
+    assert (posted.json or {})["awards"][0]["in_feed"] is True
+    feed = as_learner.get("/feed").get_data(as_text=True)
+    assert "Loudly" in feed and "Quietly" not in feed
+    # The award is no less an award: it is on the profile.
+    lea = (posted.json or {})["awards"][0]["recipient_id"]
+    assert "Quietly" in as_learner.get(f"/users/{lea}").get_data(as_text=True)
+    wrong = api.post(
+        f"/badges/{quiet['id']}/awards", {"recipients": ["bo@example.org"], "post_to_feed": "no"}
+    )
+    assert wrong.status_code == 400 and "post_to_feed" in (wrong.json or {})["message"]
 
 
 def test_revoke_from_the_profile(
@@ -451,5 +484,6 @@ def test_the_studio_navigation_says_where_you_are(as_admin: FlaskClient) -> None
 
 def test_settings_say_what_turning_the_feed_off_does(as_admin: FlaskClient) -> None:
     page = as_admin.get("/studio/settings").get_data(as_text=True)
-    assert "Earlier posts are hidden, not deleted" in page
-    assert "those made while it was off included" in page
+    assert "new awards are no longer posted to the feed" in page
+    assert "Awards posted before stay in it" in page
+    assert "those made while it was off are not" in page
