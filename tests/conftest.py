@@ -226,14 +226,21 @@ class LiveServer:
 
 
 @pytest.fixture
-def live(make_app: Callable[..., Flask], keystore: MemoryKeyStore) -> Iterator[LiveServer]:
-    """Serve the app on a free loopback port (threaded, as a browser or HTTP client needs)."""
+def live(
+    make_app: Callable[..., Flask], keystore: MemoryKeyStore, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """Serve the app on a free loopback port (threaded, as a browser or HTTP client needs).
+
+    A test marked ``@pytest.mark.live_config(NAME=value)`` gets that configuration too.
+    """
+    marker = request.node.get_closest_marker("live_config")
+    extra = marker.kwargs if marker else {}
     holder: dict[str, Flask] = {}
     server = make_server(
         "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
     )
     base_url = f"http://127.0.0.1:{server.server_port}"
-    holder["app"] = make_app(keystore, BASE_URL=base_url, OUTBOX_DELIVERY="off")
+    holder["app"] = make_app(keystore, BASE_URL=base_url, OUTBOX_DELIVERY="off", **extra)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import LiveServer
@@ -139,3 +140,49 @@ def test_admin_awards_and_learner_sees(
     learner.goto(f"{live.url}/notifications")
     expect(learner.get_by_text("revoked your badge “Explorer”: Awarded by mistake")).to_be_visible()
     expect(learner.get_by_text(re.compile(r"^Revoked since, on"))).to_be_visible()
+
+
+@pytest.mark.live_config(REDIRECT_TO_BASE_URL=True)
+def test_one_address_keeps_the_session(live: LiveServer, new_page: Callable[[], Any]) -> None:
+    # The quick start's address is the base URL; another name for the same server (here
+    # "localhost" for 127.0.0.1) moves to it, so a session started there is the one in use.
+    create_people(live)
+    page = new_page()
+    other = live.url.replace("127.0.0.1", "localhost")
+    page.goto(f"{other}/login")
+    expect(page).to_have_url(f"{live.url}/login")
+    log_in(page, live, "lea@example.org")
+    page.goto(f"{other}/feed")
+    expect(page).to_have_url(f"{live.url}/feed")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_an_award_can_stay_out_of_the_feed(
+    live: LiveServer, new_page: Callable[[], Any], tmp_path: Path
+) -> None:
+    create_people(live)
+    image = tmp_path / "badge.png"
+    image.write_bytes(png_bytes())
+    admin = new_page()
+    log_in(admin, live, "admin@example.org")
+    create_issuer(admin, live)
+    create_badge(admin, live, image, "Quiet Win", private=False)
+    admin.goto(f"{live.url}/studio/users?q=lea")
+    admin.get_by_role("link", name="Lea Learner").click()
+    admin.get_by_text("Actions").click()
+    admin.get_by_role("link", name="Award badge").click()
+    admin.get_by_label("Quiet Win").check()
+    admin.get_by_label("Post to the feed").uncheck()
+    admin.get_by_role("button", name="Award").click()
+    expect(admin.get_by_text("Awarded 1 badge to Lea Learner.")).to_be_visible()
+    # On the profile, as every award; not in the feed.
+    expect(admin.locator("ul.feed").get_by_role("link", name="Quiet Win")).to_be_visible()
+    profile_url = admin.url
+    admin.goto(f"{live.url}/feed")
+    expect(admin.get_by_role("link", name="Quiet Win")).to_have_count(0)
+    # Held now: marked, and it cannot be ticked again.
+    admin.goto(profile_url)
+    admin.get_by_text("Actions").click()
+    admin.get_by_role("link", name="Award badge").click()
+    expect(admin.get_by_label("Quiet Win")).to_be_disabled()
+    expect(admin.get_by_text("Already held")).to_be_visible()
