@@ -91,5 +91,5 @@ def _next_page() -> str:
         return target
     user = signed_in_user()
     if user is not None and user.is_admin:
-        return url_for("studio.list_badges")
+        return url_for("studio.show_dashboard")
     return url_for("profiles.feed")

@@ -1,7 +1,12 @@
-"""Blueprint "studio": the admins' pages for badges, courses, issuers, people and settings."""
+"""Blueprint "studio": the admins' pages: dashboard, badges, courses, issuers, people, settings."""
 
 from flask import Blueprint
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
-from issuer.studio import courses, csv_awards, routes  # noqa: E402,F401  (registers the views on bp)
+from issuer.studio import (  # noqa: E402,F401  (registers the views on bp)
+    courses,
+    csv_awards,
+    dashboard,
+    routes,
+)
