@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+)
 from werkzeug.http import HTTP_STATUS_CODES
 
 from issuer.openbadges.schemas import SchemaValidationError
@@ -33,6 +39,8 @@ _MESSAGES = {
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(RateLimitExceeded, _handle_rate_limit)
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(RequestEntityTooLarge, _handle_too_large)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(ServiceError, _handle_service)
     app.register_error_handler(SchemaValidationError, _handle_schema)
@@ -90,9 +98,31 @@ def _handle_rate_limit(error: RateLimitExceeded) -> Response:
     # Retry-After (and the X-RateLimit-* headers) are added by Flask-Limiter after the request.
     return error_response(
         429,
-        f"too many requests from your address: at most {error.limit.limit}; "
-        "wait a little (see Retry-After) and try again",
+        f"Too many requests from your address: at most {error.limit.limit}. Wait a little and "
+        "try again (the Retry-After header says how long).",
     )
+
+
+def _handle_csrf(error: CSRFError) -> Response:
+    # Usually a page left open past the token's lifetime, or a form posted from elsewhere.
+    return error_response(
+        400,
+        "This form could not be accepted: it has expired, or it was not sent from this site's "
+        f"page. Go back, reload the page and send the form again. (Details: {error.description})",
+    )
+
+
+def _handle_too_large(error: RequestEntityTooLarge) -> Response:
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    shown = f" (at most {_size(limit)} can be sent at once)" if limit else ""
+    return error_response(413, f"What you sent is too large{shown}. Send a smaller file.")
+
+
+def _size(size: int) -> str:
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= factor:
+            return f"{round(size / factor, 1):g} {unit}"
+    return f"{size} bytes"
 
 
 def _handle_service(error: ServiceError) -> Response:
@@ -105,7 +135,11 @@ def _handle_schema(error: SchemaValidationError) -> Response:
 
 def _handle_keystore(error: KeyStoreError) -> Response:
     log.error("signing is unavailable: %s", error)
-    return error_response(503, "signing is unavailable on this server; an operator must run init")
+    return error_response(
+        503,
+        "Badges cannot be signed on this server right now: it has no signing key. An "
+        "administrator must run `flask --app wsgi init`.",
+    )
 
 
 def _handle_unexpected(error: Exception) -> Response:

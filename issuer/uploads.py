@@ -16,5 +16,16 @@ def uploaded_image(field: str = "image") -> bytes | None:
     limit = 2 * int(current_app.config["MAX_IMAGE_BYTES"])
     data: bytes = upload.read(limit + 1)
     if len(data) > limit:
-        raise InvalidInputError(f"{field}: the file is larger than {limit:,} bytes", field)
+        raise InvalidInputError(
+            f"This file is too large: it is over {_mebibytes(limit)}, more than any badge "
+            f"image can be. Choose a badge image, a PNG or SVG file.",
+            field,
+        )
     return data
+
+
+def _mebibytes(size: int) -> str:
+    """A size for people: "4 MiB", or "1.5 MiB", or KiB below one MiB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MiB"
+    return f"{size / 1024:.1f}".removesuffix(".0") + " KiB"

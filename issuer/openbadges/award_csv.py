@@ -43,6 +43,9 @@ MAX_NARRATIVE: Final = 20_000
 MAX_URL: Final = 2048
 
 _BOM: Final = b"\xef\xbb\xbf"
+# The first bytes of an .xlsx (a ZIP archive) and of an old .xls workbook.
+_XLSX: Final = b"PK\x03\x04"
+_XLS: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ACCEPTED: Final = ", ".join(COLUMNS)
 _SHOW_LIMIT: Final = 60
 _FOUND_LIMIT: Final = 10
@@ -101,6 +104,12 @@ class Roster:
 
 def parse_roster(data: bytes, *, max_rows: int = MAX_ROWS) -> Roster:
     """Parse a recipients CSV file; raise CsvFormatError only when the file is unreadable."""
+    if data.startswith((_XLSX, _XLS)):
+        # A workbook uploaded as it is: say what to do in the spreadsheet.
+        raise CsvFormatError(
+            "This is a spreadsheet workbook (Excel or similar), not a CSV file. In your "
+            "spreadsheet, save or download the sheet as “CSV UTF-8” and upload that file."
+        )
     offset = len(_BOM) if data.startswith(_BOM) else 0
     try:
         text = data[offset:].decode("utf-8")
@@ -122,18 +131,20 @@ def parse_roster(data: bytes, *, max_rows: int = MAX_ROWS) -> Roster:
         if len(header) > _FOUND_LIMIT:
             found += ", …"
         raise CsvFormatError(
-            "header row required: the first line must name the columns and include email "
-            f"(found: {found}); the accepted columns are {_ACCEPTED}",
+            "The first line of the file must name the columns, and one of them must be email "
+            f"(the first line here reads: {found}). The columns you can use are {_ACCEPTED}.",
             row=header_row,
         )
     data_records = records[1:]
     if not data_records:
         raise CsvFormatError(
-            "the file has a header row but no recipients; add one row per recipient below it"
+            "The file names its columns but lists no recipients. Add one line per recipient "
+            "below the first line."
         )
     if len(data_records) > max_rows:
         raise CsvFormatError(
-            f"at most {max_rows:,} rows per file; this one has {len(data_records):,}"
+            f"The file has {len(data_records):,} recipients, but at most {max_rows:,} can be "
+            "awarded from one file. Split it into smaller files."
         )
 
     header_errors, positions = _check_header(header, columns)
@@ -154,7 +165,7 @@ def parse_roster(data: bytes, *, max_rows: int = MAX_ROWS) -> Roster:
 
 
 def _not_utf8(data: bytes, position: int) -> CsvFormatError:
-    # Count CR, LF and CRLF each as one line break, the way the CSV reader does.
+    # Count CR, LF and CR LF each as one line break, the way the CSV reader does.
     line = (
         data.count(b"\n", 0, position)
         + data.count(b"\r", 0, position)
@@ -162,15 +173,16 @@ def _not_utf8(data: bytes, position: int) -> CsvFormatError:
         + 1
     )
     return CsvFormatError(
-        f"the file is not UTF-8 text: byte 0x{data[position]:02X} at offset {position:,} "
-        f"(line {line}) cannot be decoded; save the file as CSV UTF-8 and upload it again",
+        f"The file is not saved as UTF-8 text: line {line} has a character that cannot be read "
+        f"(byte 0x{data[position]:02X}). In your spreadsheet, save the file as “CSV UTF-8” and "
+        "upload it again.",
         row=line,
     )
 
 
 def _empty_file() -> CsvFormatError:
     return CsvFormatError(
-        "the file is empty; the first line must name the columns, e.g. email,name"
+        "The file is empty. Its first line must name the columns, for example: email,name"
     )
 
 
@@ -226,15 +238,21 @@ def _read_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     except csv.Error as error:
         reason = str(error)
         if reason == "unexpected end of data":
-            message = f"row {start}: a quoted value is never closed (a double quote is missing)"
+            message = (
+                f'Row {start} has a quoted value that is never closed: a double quote (") is '
+                "missing."
+            )
         elif reason.startswith("field larger than field limit"):
             # Usually a stray quote that swallowed the following lines.
             message = (
-                f"row {start}: a value is longer than {csv.field_size_limit():,} characters; "
-                "is a double quote left open?"
+                f"Row {start} has a value longer than {csv.field_size_limit():,} characters. Is "
+                "a double quote left open?"
             )
         else:
-            message = f"row {start} is not valid CSV: {reason}"
+            message = (
+                f"Row {start} cannot be read as CSV ({reason}). Put values that contain commas, "
+                'semicolons or quotes in double quotes, and double any quote inside them ("").'
+            )
         raise CsvFormatError(message, row=start) from None
     return records
 
@@ -301,9 +319,9 @@ def _parse_row(
             value = record[index].strip()
             if value:
                 errors.append(
-                    f"{len(record)} cells but the header has {width} columns: extra value "
-                    f"{_show(value)} in cell {index + 1}; put values containing "
-                    f"{delimiter!r} in double quotes"
+                    f"This row has {len(record)} values but the first line names {width} "
+                    f"columns: {_show(value)} in column {index + 1} has no column. Put values "
+                    f"that contain {delimiter!r} in double quotes."
                 )
                 break
         cells = record[:width]

@@ -36,12 +36,14 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "PNG_MEDIA_TYPE",
     "RECOMMENDED_SIZE",
+    "SIZE_WARNINGS",
     "SVG_MEDIA_TYPE",
     "CheckedImage",
     "ImageError",
     "check_data_uri",
     "check_image",
     "decode_data_uri",
+    "size_warning_texts",
 ]
 
 RECOMMENDED_SIZE: Final = 150
@@ -50,6 +52,23 @@ DEFAULT_MAX_PIXELS: Final = 4096 * 4096  # decoded pixel count limit (decompress
 
 PNG_MEDIA_TYPE: Final = "image/png"
 SVG_MEDIA_TYPE: Final = "image/svg+xml"
+
+# Advice, not errors: the image is saved anyway. Shown after saving, and by the badge form's
+# script as soon as a file is chosen (issuer/static/js/badge-form.js fills in the numbers).
+SIZE_WARNINGS: Final = {
+    "not_square": (
+        "The image is {width}x{height} pixels, so it is not square. A square image works best, "
+        "ideally {size}x{size} pixels."
+    ),
+    "not_recommended_size": (
+        "The image is {width}x{height} pixels. It can be used, but {size}x{size} pixels is the "
+        "recommended size."
+    ),
+    "unknown_size": (
+        "The image's size could not be found: the SVG file gives no width and height in pixels "
+        "and no viewBox. A square image works best, ideally {size}x{size} pixels."
+    ),
+}
 
 # Media types that mean "no particular type" rather than a claim about the content.
 _UNSPECIFIC_TYPES: Final = frozenset({"", "application/octet-stream"})
@@ -99,26 +118,26 @@ def check_image(
             raise ImageError(str(error)) from None
         svg_width, svg_height = svg_size(root)
         return _checked(data, SVG_MEDIA_TYPE, svg_width, svg_height)
-    raise ImageError(f"the file is not a PNG or SVG image{_describe_other(data)}; {ACCEPTED}")
+    raise ImageError(f"This file is not a PNG or SVG image{_describe_other(data)}. {ACCEPTED}")
 
 
 def decode_data_uri(uri: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, bytes]:
     """Decode a base64 PNG or SVG data URI into (declared media type, bytes), size-checked first."""
-    accepted = (
-        "only data:image/png;base64,... and data:image/svg+xml;base64,... data URIs are accepted"
-    )
+    accepted = "Send it as data:image/png;base64,... or data:image/svg+xml;base64,..."
     if uri[:5].lower() != "data:":
-        raise ImageError(f"the image is not a data URI; {accepted}")
+        raise ImageError(f"The image is not a data URI. {accepted}")
     comma = uri.find(",")
     if comma < 0:
-        raise ImageError(f"the image is not a valid data URI (no ',' before the data); {accepted}")
+        raise ImageError(f"The image is not a valid data URI (no ',' before the data). {accepted}")
     parameters = [part.strip() for part in uri[5:comma].split(";")]
     media_type = parameters[0].lower()
     if len(parameters) < 2 or parameters[-1].lower() != "base64":
-        raise ImageError(f"the image data URI is not base64-encoded (no ';base64'); {accepted}")
+        raise ImageError(f"The image data URI is not base64-encoded (no ';base64'). {accepted}")
     if media_type not in (PNG_MEDIA_TYPE, SVG_MEDIA_TYPE):
         shown = f"media type {_shorten(media_type)}" if media_type else "no media type"
-        raise ImageError(f"the image data URI has {shown}; {accepted}")
+        raise ImageError(
+            f"The image data URI has {shown}, but only PNG and SVG images can be used. {accepted}"
+        )
     payload = uri[comma + 1 :]
     # The decoded size follows from the length: never decode a string that is too big.
     padding = 2 if payload.endswith("==") else 1 if payload.endswith("=") else 0
@@ -127,8 +146,8 @@ def decode_data_uri(uri: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[st
         data = base64.b64decode(payload, validate=True)
     except ValueError:  # binascii.Error, or non-ASCII characters
         raise ImageError(
-            "the image data URI does not contain valid base64 data "
-            "(only A-Z, a-z, 0-9, '+', '/' and '=' padding, without whitespace)"
+            "The image data URI does not contain valid base64 data (only A-Z, a-z, 0-9, '+', '/' "
+            "and '=' padding, without whitespace)."
         ) from None
     return media_type, data
 
@@ -149,7 +168,11 @@ def _check_size(size: int, max_bytes: int) -> None:
         actual, limit = _format_bytes(size), _format_bytes(max_bytes)
         if actual == limit:  # rounded to the same value: show the exact sizes
             actual, limit = f"{size:,} bytes", f"{limit} ({max_bytes:,} bytes)"
-        raise ImageError(f"the image is too large ({actual}); the maximum size is {limit}")
+        raise ImageError(
+            f"The image file is too large ({actual}); the maximum size is {limit}. Make it "
+            f"smaller (a {RECOMMENDED_SIZE}x{RECOMMENDED_SIZE} PNG is usually far below that) "
+            f"and upload it again."
+        )
 
 
 def _format_bytes(size: int) -> str:
@@ -183,8 +206,8 @@ def _check_declared(declared: str | None, original: str | None, actual: str) -> 
         kind = "a PNG" if actual == PNG_MEDIA_TYPE else "an SVG"
         shown = _shorten((original or declared).strip())
         raise ImageError(
-            f"the image was declared {shown} but the content is {kind} image; "
-            f"the declared type must match the content ({actual})"
+            f"The image was sent as {shown}, but the file is {kind} image. Send it with the type "
+            f"that matches its content ({actual})."
         )
 
 
@@ -214,19 +237,22 @@ def _checked(
     return CheckedImage(data, media_type, width, height, _size_warnings(width, height))
 
 
+def size_warning_texts() -> dict[str, str]:
+    """The size warnings with the recommended size filled in and ``{width}`` and ``{height}``
+    left to fill: the badge form's script shows the very same words before saving."""
+    return {
+        kind: text.format(width="{width}", height="{height}", size=RECOMMENDED_SIZE)
+        for kind, text in SIZE_WARNINGS.items()
+    }
+
+
 def _size_warnings(width: float | None, height: float | None) -> tuple[str, ...]:
     size = RECOMMENDED_SIZE
     if width is None or height is None:
-        return (
-            f"the image size could not be determined (no width and height in pixels and no "
-            f"viewBox); a square image of {size}x{size} pixels is recommended",
-        )
-    shown = f"{_format_number(width)}x{_format_number(height)}"
+        return (SIZE_WARNINGS["unknown_size"].format(size=size),)
+    shown = {"width": _format_number(width), "height": _format_number(height), "size": size}
     if width != height:
-        return (
-            f"the image is {shown} pixels; a square image is recommended "
-            f"(ideally {size}x{size} pixels)",
-        )
+        return (SIZE_WARNINGS["not_square"].format(**shown),)
     if width != size:
-        return (f"the image is {shown} pixels; {size}x{size} pixels is the recommended size",)
+        return (SIZE_WARNINGS["not_recommended_size"].format(**shown),)
     return ()

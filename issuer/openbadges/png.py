@@ -67,6 +67,16 @@ class PngError(ValueError):
     """A PNG image is corrupt or unsafe to decode; str(error) is a user-facing message."""
 
 
+_REDO = "Open it in an image editor, export it again as PNG, and upload the new file."
+_UNSAFE = "The PNG file is not safe to open: "
+
+
+def _damaged(detail: str | None = None) -> PngError:
+    """The error for a damaged file: what it means for people first, the technical detail last."""
+    message = f"The PNG file is damaged or incomplete, so it cannot be used. {_REDO}"
+    return PngError(message if detail is None else f"{message} (Details: {detail}.)")
+
+
 @dataclass(frozen=True)
 class _PngHeader:
     """What the IHDR chunk says about the layout of the pixel data."""
@@ -90,21 +100,20 @@ class _PngHeader:
 
 def check_png(data: bytes, max_pixels: int, *, recommended_size: int) -> tuple[int, int]:
     """Check that PNG data is intact and safe to decode; return its (width, height) in pixels."""
-    corrupt = "the PNG file is corrupt or truncated"
     # The first chunk must be IHDR: length 13, type, width, height, ... and a CRC.
     if len(data) < 33 or data[8:16] != b"\x00\x00\x00\x0dIHDR":
-        raise PngError(f"{corrupt} (it does not start with a valid IHDR header)")
+        raise _damaged("it does not start with a valid IHDR header")
     width, height = struct.unpack(">II", data[16:24])
     if width == 0 or height == 0:
-        raise PngError(f"{corrupt} (the header gives a size of {width}x{height} pixels)")
+        raise _damaged(f"the header gives a size of {width}x{height} pixels")
     _check_pixels(width, height, max_pixels, recommended_size)
-    chunks = _png_chunks(data, corrupt)
-    header = _png_header(data, corrupt)
+    chunks = _png_chunks(data)
+    header = _png_header(data)
     # Before Pillow, which stops inflating once it has the pixels: the rest of a bomb would
     # only go off in whatever decodes the stored image later.
-    _check_image_data(chunks, header, corrupt)
-    _check_animation(chunks, header, max_pixels, corrupt)
-    _check_metadata(chunks, corrupt)
+    _check_image_data(chunks, header)
+    _check_animation(chunks, header, max_pixels)
+    _check_metadata(chunks)
     # Pillow warns (or raises) for images above its own global limit; only when that can happen,
     # turn the warning into an error locally (warning filters are process-wide state).
     pillow_limit = Image.MAX_IMAGE_PIXELS
@@ -124,13 +133,13 @@ def check_png(data: bytes, max_pixels: int, *, recommended_size: int) -> tuple[i
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError, struct.error, Warning):
         # Warnings only get here when the warning filters turn them into errors.
-        raise PngError(corrupt) from None
+        raise _damaged() from None
     if decoded_size != (width, height):  # pragma: no cover - Pillow reads the same header
-        raise PngError(corrupt)
+        raise _damaged()
     return width, height
 
 
-def _png_chunks(data: bytes, corrupt: str) -> list[tuple[bytes, bytes]]:
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     """Walk the chunks: every CRC must match and the file must end with the IEND chunk."""
     # (Pillow does not check the IEND chunk, nor anything after it.)
     chunks: list[tuple[bytes, bytes]] = []
@@ -142,14 +151,14 @@ def _png_chunks(data: bytes, corrupt: str) -> list[tuple[bytes, bytes]]:
             break
         (crc,) = struct.unpack(">I", data[data_end : data_end + 4])
         if zlib.crc32(data[position + 4 : data_end]) != crc:
-            raise PngError(f"{corrupt} (bad checksum in the {_chunk_name(chunk_type)} chunk)")
+            raise _damaged(f"bad checksum in the {_chunk_name(chunk_type)} chunk")
         chunks.append((chunk_type, data[position + 8 : data_end]))
         position = data_end + 4
         if chunk_type == b"IEND":
             if position != end:
-                raise PngError(f"{corrupt} (there is unexpected data after the end of the image)")
+                raise _damaged("there is unexpected data after the end of the image")
             return chunks
-    raise PngError(f"{corrupt} (the file ends before the end of the image)")
+    raise _damaged("the file ends before the end of the image")
 
 
 def _chunk_name(chunk_type: bytes) -> str:
@@ -157,84 +166,81 @@ def _chunk_name(chunk_type: bytes) -> str:
     return name if name.isalpha() else "damaged"
 
 
-def _png_header(data: bytes, corrupt: str) -> _PngHeader:
+def _png_header(data: bytes) -> _PngHeader:
     """Read IHDR, refusing the combinations the PNG spec does not define."""
     # The size of the pixel data, hence the bomb check, depends on all of these.
     width, height, depth, colour, compression, filtering, interlace = struct.unpack(
         ">IIBBBBB", data[16:29]
     )
     if depth not in _BIT_DEPTHS.get(colour, ()):
-        raise PngError(
-            f"{corrupt} (the header gives an invalid combination of bit depth {depth} "
-            f"and colour type {colour})"
+        raise _damaged(
+            f"the header gives an invalid combination of bit depth {depth} and colour type {colour}"
         )
     if compression != 0 or filtering != 0 or interlace > 1:
-        raise PngError(
-            f"{corrupt} (the header gives an unknown compression, filter or interlace method)"
-        )
+        raise _damaged("the header gives an unknown compression, filter or interlace method")
     return _PngHeader(width, height, depth * _CHANNELS[colour], interlace == 1)
 
 
-def _check_image_data(chunks: list[tuple[bytes, bytes]], header: _PngHeader, corrupt: str) -> None:
+def _check_image_data(chunks: list[tuple[bytes, bytes]], header: _PngHeader) -> None:
     """The IDAT chunks must be consecutive and inflate to what the image needs."""
     positions = [index for index, (chunk_type, _) in enumerate(chunks) if chunk_type == b"IDAT"]
     if not positions:
-        raise PngError(f"{corrupt} (there is no IDAT chunk with the pixel data)")
+        raise _damaged("there is no IDAT chunk with the pixel data")
     # The spec requires it; a reader that joined scattered IDAT chunks would see other data.
     if positions[-1] - positions[0] + 1 != len(positions):
-        raise PngError(f"{corrupt} (the IDAT chunks with the pixel data are not consecutive)")
+        raise _damaged("the IDAT chunks with the pixel data are not consecutive")
     pieces = [body for _, body in chunks[positions[0] : positions[-1] + 1]]
     need = header.filtered_size(header.width, header.height)
-    _check_pixel_stream(pieces, need, f"{header.width}x{header.height} image", corrupt)
+    _check_pixel_stream(pieces, need, f"{header.width}x{header.height} image")
 
 
 def _check_animation(
-    chunks: list[tuple[bytes, bytes]], header: _PngHeader, max_pixels: int, corrupt: str
+    chunks: list[tuple[bytes, bytes]], header: _PngHeader, max_pixels: int
 ) -> None:
     """APNG frames (fcTL, then fdAT chunks) are pixel data too: check each one, and their total."""
     frames: list[tuple[int, int, list[bytes]]] = []
     for chunk_type, body in chunks:
         if chunk_type == b"fcTL":
             if len(body) < 12:
-                raise PngError(f"{corrupt} (the fcTL chunk is too short)")
+                raise _damaged("the fcTL chunk is too short")
             width, height = struct.unpack(">II", body[4:12])
             frames.append((width, height, []))
         elif chunk_type == b"fdAT":
             if not frames:
-                raise PngError(f"{corrupt} (an fdAT chunk has no frame control chunk before it)")
+                raise _damaged("an fdAT chunk has no frame control chunk before it")
             frames[-1][2].append(body[4:])  # after the sequence number (if short: incomplete)
     frames = [frame for frame in frames if frame[2]]  # a frame without fdAT is the IDAT image
     # Browsers decode every frame: the pixel limit applies to them all, before any inflating.
     total = header.width * header.height + sum(width * height for width, height, _ in frames)
     if total > max_pixels:
         raise PngError(
-            f"the PNG animation is too large to decode safely: its frames have {total:,} pixels "
-            f"in total, more than the limit of {max_pixels:,} pixels (a possible decompression "
-            f"bomb)"
+            f"{_UNSAFE}its animation frames have {total:,} pixels in total, more than the "
+            f"limit of {max_pixels:,} pixels (a file like this can be a decompression bomb, "
+            f"which attacks servers). Upload a small still image instead."
         )
     for width, height, pieces in frames:
         need = header.filtered_size(width, height)
-        _check_pixel_stream(pieces, need, f"{width}x{height} animation frame", corrupt)
+        _check_pixel_stream(pieces, need, f"{width}x{height} animation frame")
 
 
-def _check_pixel_stream(pieces: list[bytes], need: int, what: str, corrupt: str) -> None:
+def _check_pixel_stream(pieces: list[bytes], need: int, what: str) -> None:
     """The zlib stream in pieces must inflate to need bytes (see _PIXEL_DATA_SLACK), and end."""
     try:
         size, complete, trailing = _inflate(pieces, need + _PIXEL_DATA_SLACK)
     except zlib.error:
-        raise PngError(f"{corrupt} (the compressed pixel data is damaged)") from None
+        raise _damaged("the compressed pixel data is damaged") from None
     if size > need + _PIXEL_DATA_SLACK:
         raise PngError(
-            f"the PNG image is not safe to decode: its pixel data decompresses to more than the "
-            f"{need:,} bytes that a {what} needs (a possible decompression bomb)"
+            f"{_UNSAFE}its pixel data unpacks to more than the {need:,} bytes that a {what} "
+            f"needs (a file like this can be a decompression bomb, which attacks servers). {_REDO}"
         )
     if size < need or not complete:
-        raise PngError(f"{corrupt} (the compressed pixel data is incomplete)")
+        raise _damaged("the compressed pixel data is incomplete")
     if trailing > _PIXEL_DATA_SLACK:
-        raise PngError(f"{corrupt} (there is unexpected data after the compressed pixel data)")
+        raise _damaged("there is unexpected data after the compressed pixel data")
 
 
-def _check_metadata(chunks: list[tuple[bytes, bytes]], corrupt: str) -> None:
+def _check_metadata(chunks: list[tuple[bytes, bytes]]) -> None:
     """zTXt, iCCP and compressed iTXt chunks must inflate to no more than a small total."""
     budget = _MAX_METADATA_BYTES
     for chunk_type, body in chunks:
@@ -245,14 +251,13 @@ def _check_metadata(chunks: list[tuple[bytes, bytes]], corrupt: str) -> None:
             size = _inflate([stream], budget)[0]
         except zlib.error:
             name = chunk_type.decode("ascii")
-            raise PngError(
-                f"{corrupt} (the compressed data in the {name} chunk is damaged)"
-            ) from None
+            raise _damaged(f"the compressed data in the {name} chunk is damaged") from None
         if size > budget:
             raise PngError(
-                f"the PNG image is not safe to decode: its compressed text and colour profile "
-                f"chunks (zTXt, iTXt, iCCP) decompress to more than "
-                f"{_MAX_METADATA_MIB} MiB in total (a possible decompression bomb)"
+                f"{_UNSAFE}its text and colour profile data (zTXt, iTXt and iCCP chunks) unpack "
+                f"to more than {_MAX_METADATA_MIB} MiB (a file like this can be a decompression "
+                f"bomb, which attacks servers). Export the image again without metadata and "
+                f"upload the new file."
             )
         budget -= size
 
@@ -316,8 +321,7 @@ def _check_pixels(width: int, height: int, max_pixels: int, recommended_size: in
 
 def _too_large(width: int, height: int, max_pixels: int, recommended_size: int) -> str:
     return (
-        f"the PNG image is too large to decode safely: {width}x{height} pixels "
-        f"({width * height:,} pixels) is more than the limit of {max_pixels:,} pixels "
-        f"(a possible decompression bomb); {recommended_size}x{recommended_size} pixels "
-        f"is the recommended size"
+        f"The image is too large to open safely: {width}x{height} pixels "
+        f"({width * height:,} pixels) is more than the limit of {max_pixels:,} pixels. Badge "
+        f"images are small: {recommended_size}x{recommended_size} pixels is the recommended size."
     )

@@ -17,7 +17,9 @@ from xml.parsers.expat import ErrorString
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
-ACCEPTED: Final = "only PNG (image/png) and SVG (image/svg+xml) images are accepted"
+ACCEPTED: Final = (
+    "Only PNG and SVG images can be used: export or convert the image to PNG and upload it again."
+)
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
 _SVG_NS: Final = "http://www.w3.org/2000/svg"
 _SVG_ROOT: Final = "{" + _SVG_NS + "}svg"
@@ -33,9 +35,11 @@ _ALLOWED_DATA_PREFIXES: Final = (
     "data:image/webp;base64,",
 )
 _ALLOWED_REFERENCES: Final = (
-    "only same-document references (#id) and embedded PNG, JPEG, GIF or WebP "
-    "base64 data URIs are allowed"
+    "Badge images must be self-contained: only references inside the image (#id) and embedded "
+    "PNG, JPEG, GIF or WebP base64 data URIs are allowed."
 )
+_SAVE_AS_UTF8: Final = "Save it with the UTF-8 encoding and upload it again."
+_REMOVE: Final = "Remove it and upload the file again."
 _SCRIPT_ELEMENTS: Final = frozenset({"script", "handler"})  # <handler>: SVG Tiny 1.2 scripts
 _ANIMATION_ELEMENTS: Final = frozenset(
     {"animate", "set", "animatecolor", "animatemotion", "animatetransform"}
@@ -87,7 +91,8 @@ def parse_svg(data: bytes) -> Element[Any]:
         body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SvgError(
-            f"SVG images must be UTF-8 encoded (invalid UTF-8 at byte {error.start})"
+            f"The SVG file is not saved as UTF-8 text (invalid UTF-8 at byte {error.start}). "
+            f"{_SAVE_AS_UTF8}"
         ) from None
     declared_encoding = _XML_ENCODING.match(body)
     if declared_encoding and declared_encoding.group(1).decode("ascii", "replace").lower() not in (
@@ -95,7 +100,8 @@ def parse_svg(data: bytes) -> Element[Any]:
     ):
         shown = _shorten(declared_encoding.group(1).decode("ascii", "replace"))
         raise SvgError(
-            f'SVG images must be UTF-8 encoded (the XML declaration says encoding="{shown}")'
+            "The SVG file is not saved as UTF-8 text (its XML declaration says "
+            f'encoding="{shown}"). ' + _SAVE_AS_UTF8
         )
     builder = _SvgTreeBuilder()
     parser = DefusedXMLParser(
@@ -111,37 +117,41 @@ def parse_svg(data: bytes) -> Element[Any]:
     except DTDForbidden as error:
         if (error.name or "").lower() == "html":
             raise SvgError(
-                f"the file is not a PNG or SVG image (it is an HTML document); {ACCEPTED}"
+                f"This file is not a PNG or SVG image: it is an HTML document. {ACCEPTED}"
             ) from None
         raise SvgError(
-            f"SVG images must not contain DTD or entity declarations (<!DOCTYPE {error.name}>); "
-            "remove the DOCTYPE and any <!ENTITY> declarations"
+            f"The SVG file contains a DTD or entity declarations (<!DOCTYPE {error.name}>), which "
+            "are not allowed because they can be used to attack servers. Remove the DOCTYPE and "
+            "any <!ENTITY> declarations, then upload the file again."
         ) from None
     except (EntitiesForbidden, ExternalReferenceForbidden):  # pragma: no cover - DTD first
         raise SvgError(
-            "SVG images must not contain DTD or entity declarations or external entities"
+            "The SVG file contains DTD or entity declarations or external entities, which are "
+            f"not allowed because they can be used to attack servers. {_REMOVE}"
         ) from None
     except ParseError as error:
         line, column = error.position
         raise SvgError(
-            f"the SVG image is not well-formed XML ({ErrorString(error.code)} at line {line}, "
-            f"column {column + 1})"
+            f"The SVG file is damaged: it is not well-formed XML ({ErrorString(error.code)} at "
+            f"line {line}, column {column + 1}). Export it again from your drawing program and "
+            f"upload the new file."
         ) from None
     if root.tag != _SVG_ROOT:
         if root.tag == "svg":
             raise SvgError(
-                "the file is not a valid SVG image: the <svg> root element has no SVG namespace "
-                f'(add xmlns="{_SVG_NS}")'
+                "The file is not a valid SVG image: its <svg> element has no SVG namespace. "
+                f'Add xmlns="{_SVG_NS}" to it and upload it again.'
             )
         raise SvgError(
-            "the file is not a PNG or SVG image (it is an XML document whose root element is "
-            f"<{_shorten(_local_name(root.tag))}>, not <svg>); {ACCEPTED}"
+            "This file is not a PNG or SVG image: it is an XML document whose root element is "
+            f"<{_shorten(_local_name(root.tag))}>, not <svg>. {ACCEPTED}"
         )
     for target in builder.processing_instructions:
         if target.lower() == "xml-stylesheet":
             raise SvgError(
-                "SVG images must not load style sheets (<?xml-stylesheet?> processing "
-                "instruction); put the styles in a <style> element"
+                "The SVG file loads a style sheet (<?xml-stylesheet?> processing instruction), "
+                "which badge images may not do. Put the styles in a <style> element inside the "
+                "image and upload it again."
             )
     return root
 
@@ -172,10 +182,14 @@ def check_svg_content(root: Element[Any]) -> None:
     for element, name in _elements(root):
         lowered = name.lower()
         if lowered in _SCRIPT_ELEMENTS:
-            raise SvgError(f"SVG images must not contain scripts (<{name}> element)")
+            raise SvgError(
+                f"The SVG image contains a script (<{name}> element). Badge images are shown to "
+                f"everyone and must not run code: remove the script and upload the file again."
+            )
         if lowered == "foreignobject":
             raise SvgError(
-                f"SVG images must not contain HTML or other foreign content (<{name}> element)"
+                f"The SVG image contains HTML or other foreign content (<{name}> element), which "
+                f"badge images may not have. {_REMOVE}"
             )
         for attribute, value in element.attrib.items():
             _check_attribute(name, lowered, attribute, value)
@@ -188,21 +202,23 @@ def _check_attribute(element: str, lowered_element: str, attribute: str, value: 
     shown = _display_attribute(attribute)
     if local.startswith("on"):
         raise SvgError(
-            f"SVG images must not contain event handler attributes ({shown} on <{element}>)"
+            f"The SVG image has an event handler attribute ({shown} on <{element}>), which can run "
+            f"code. {_REMOVE}"
         )
     if local in _REFERENCE_ATTRIBUTES:
         if not _is_allowed_reference(value):
             raise SvgError(
-                f'SVG images must not reference external resources ({shown}="{_shorten(value)}" '
-                f"on <{element}>); {_ALLOWED_REFERENCES}"
+                f'The SVG image refers to an outside resource ({shown}="{_shorten(value)}" on '
+                f"<{element}>). {_ALLOWED_REFERENCES}"
             )
         return
     if local == "attributename" and lowered_element in _ANIMATION_ELEMENTS:
         target = value.strip().rsplit(":", 1)[-1].lower()
         if target in _REFERENCE_ATTRIBUTES or target.startswith("on"):
             raise SvgError(
-                f'SVG images must not animate links or event handlers (attributeName="'
-                f'{_shorten(value)}" on <{element}>)'
+                f'The SVG image animates a link or an event handler (attributeName="'
+                f'{_shorten(value)}" on <{element}>), which can run code. Remove that animation '
+                f"and upload the file again."
             )
     # Styles and presentation attributes (fill="url(...)", ...) are CSS.
     if any(marker in value for marker in "(@\\"):
@@ -220,18 +236,21 @@ def _is_allowed_reference(value: str) -> bool:
 def _check_css(css: str, where: str) -> None:
     css = _CSS_ESCAPE.sub(_css_unescape, css) if "\\" in css else css
     if _CSS_IMPORT.search(css):
-        raise SvgError(f"SVG images must not import external style sheets (@import {where})")
+        raise SvgError(
+            f"The SVG image imports an outside style sheet (@import {where}). Put the styles in "
+            f"the image itself and upload it again."
+        )
     if _CSS_IMAGE_SET.search(css):
         raise SvgError(
-            f"SVG images must not reference external resources (image-set() {where}); "
+            f"The SVG image refers to an outside resource (image-set() {where}). "
             f"{_ALLOWED_REFERENCES}"
         )
     for match in _CSS_URL.finditer(css):
         reference = _css_url_value(css, match.end())
         if not _is_allowed_reference(reference):
             raise SvgError(
-                f"SVG images must not reference external resources (url({_shorten(reference)}) "
-                f"{where}); {_ALLOWED_REFERENCES}"
+                f"The SVG image refers to an outside resource (url({_shorten(reference)}) "
+                f"{where}). {_ALLOWED_REFERENCES}"
             )
 
 

@@ -45,7 +45,8 @@ def check_text(value: str, field: str) -> None:
     """Raise TextInputError naming ``field`` when the text cannot be accepted."""
     problem = text_problem(value)
     if problem is not None:
-        raise TextInputError(f"{field}: {problem}" if field else problem, field)
+        where = f"The text in {field}" if field else "The text"
+        raise TextInputError(f"{where} {problem}. Remove it and send the text again.", field)
 
 
 def check_json_text(document: Any, max_depth: int = MAX_JSON_DEPTH) -> None:
@@ -61,8 +62,8 @@ def check_json_text(document: Any, max_depth: int = MAX_JSON_DEPTH) -> None:
         elif isinstance(value, dict | list):
             if depth > max_depth:
                 raise TextInputError(
-                    f"{path or 'the body'} nests arrays and objects more than {max_depth} "
-                    "levels deep",
+                    f"{f'The JSON in {path}' if path else 'The JSON body'} nests arrays and "
+                    f"objects more than {max_depth} levels deep.",
                     path,
                 )
             if isinstance(value, list):
@@ -73,5 +74,5 @@ def check_json_text(document: Any, max_depth: int = MAX_JSON_DEPTH) -> None:
                 problem = text_problem(key)
                 if problem is not None:
                     shown = ascii(key)[1:-1][:60]
-                    raise TextInputError(f"the field name '{shown}' {problem}", path)
+                    raise TextInputError(f"The field name '{shown}' {problem}.", path)
                 pending.append((item, where, depth + 1))

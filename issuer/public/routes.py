@@ -30,14 +30,19 @@ from issuer.public.responses import (
 )
 from issuer.services import credentials, exports, hosted, profiles, verification, wallet
 from issuer.services.errors import InvalidInputError, ServiceError
-from issuer.services.issuers import list_issuers
 from issuer.uploads import uploaded_image
 
 
 @bp.get("/")
 def index() -> Response:
-    """The home page: who issues badges here."""
-    return page_response("public/index.html", issuers=list_issuers())
+    """The home page: what the site is for, recent public awards, badges to earn, the issuers."""
+    # Awards can be revoked or hidden at any moment: caches revalidate (cheap, with the ETag).
+    return page_response(
+        "public/index.html",
+        cache_control=REVALIDATE,
+        home=profiles.home_page(),
+        urls=context.urls(),
+    )
 
 
 @bp.get("/public/issuers/<uuid:issuer_id>", defaults={"force_json": False})

@@ -92,14 +92,14 @@ def user_for_token(token: str, key: GrantKey) -> User:
         raise unknown
     if not hmac.compare_digest(mac, _mac(key, body, user.password_hash, user.active)):
         raise AccountLinkError(
-            "this link was used already or replaced by a newer one: log in, or ask for a new "
-            "link with “Forgot password?” on the login page"
+            "This link was used already or replaced by a newer one. Log in, or ask for a new "
+            "link with “Forgot password?” on the login page."
         )
     expires = datetime.fromtimestamp(int.from_bytes(body[18:], "big"), UTC)
     if expires <= utcnow():
         raise AccountLinkError(
-            f"this link expired on {expires:%d %B %Y at %H:%M} UTC: ask for a new one with "
-            "“Forgot password?” on the login page"
+            f"This link expired on {expires:%d %B %Y at %H:%M} UTC. Ask for a new one with "
+            "“Forgot password?” on the login page."
         )
     return user
 
@@ -116,7 +116,7 @@ def check_new_password(password: str) -> str:
     """A password people may choose: at least MIN_PASSWORD characters."""
     if len(password) < MIN_PASSWORD:
         raise InvalidInputError(
-            f"choose a password of at least {MIN_PASSWORD} characters", "password"
+            f"Choose a password of at least {MIN_PASSWORD} characters.", "password"
         )
     return password
 
@@ -124,7 +124,7 @@ def check_new_password(password: str) -> str:
 def invite_person(name: str, email: str, role: str, urls: PublicUrls, key: GrantKey) -> User:
     """Create an account and e-mail the person a link to set their password; flush."""
     if not name.strip():
-        raise InvalidInputError("give the person's name", "name")
+        raise InvalidInputError("Give the person's name.", "name")
     user = create_user(email, name, role=role)
     _send_link(user, "invite", urls, key)
     return user
@@ -135,7 +135,7 @@ def send_password_link(user_id: uuid.UUID, urls: PublicUrls, key: GrantKey) -> U
     password reset."""
     user = get_user(user_id)
     if not user.active:
-        raise ConflictError("the account is deactivated: reactivate it first")
+        raise ConflictError("The account is deactivated: reactivate it first.")
     _send_link(user, "reset" if user.password_hash else "invite", urls, key)
     return user
 
@@ -156,7 +156,7 @@ def set_role(user_id: uuid.UUID, role: str, acting: User) -> User:
         raise InvalidInputError("role must be admin or learner", "role")
     user = get_user(user_id)
     if user.id == acting.id:
-        raise ConflictError("you cannot change your own role; ask another admin")
+        raise ConflictError("You cannot change your own role: ask another admin.")
     user.role = role
     db.session.flush()
     return user
@@ -167,7 +167,7 @@ def set_active(user_id: uuid.UUID, active: bool, acting: User) -> User:
     valid) or reactivate it."""
     user = get_user(user_id)
     if user.id == acting.id:
-        raise ConflictError("you cannot deactivate your own account; ask another admin")
+        raise ConflictError("You cannot deactivate your own account: ask another admin.")
     user.active = active
     db.session.flush()
     return user

@@ -216,7 +216,8 @@ def grant_badge(
         held.update(current_awards(badge.id, lost))
         if any(recipient_id not in held for recipient_id in lost):  # revoked meanwhile, too
             raise ConflictError(
-                "the awards of this badge changed while it was being awarded; send it again",
+                "Someone else awarded this badge at the same moment, so nothing was awarded. "
+                "Send the award again.",
                 "recipients",
             )
     if notify:

@@ -148,8 +148,8 @@ def _check_not_earned_in_courses(badge: BadgeClass) -> None:
     if course is not None:
         flag = "private" if badge.private else "archived"
         raise ConflictError(
-            f"the course {course!r} awards this badge, so it cannot be {flag}; "
-            "remove it from the course first",
+            f"The course “{course}” awards this badge, so it cannot be {flag}. Remove the badge "
+            "from the course first.",
             flag,
         )
 

@@ -77,7 +77,7 @@ class CsvRowsError(InvalidInputError):
         errors = plan.error_count
         super().__init__(
             f"{errors:,} {'row has' if errors == 1 else 'rows have'} errors, so nothing was "
-            "awarded; fix them and send the file again (a dry run lists them)",
+            "awarded. Fix them and send the file again; a dry run (dry_run=1) lists them.",
             "file",
         )
         self.plan = plan
@@ -171,7 +171,11 @@ def award_upload(
         .values(awarded_at=utcnow())
     )
     if cast(CursorResult[Any], claimed).rowcount != 1:
-        raise ConflictError("this file has been awarded already", "file")
+        raise ConflictError(
+            "This file has been awarded already, so nothing was awarded again. To award more "
+            "people, upload a new file with them.",
+            "file",
+        )
     plan = plan_csv_award(upload.badge_id, upload.data)
     yield from award_csv(plan, signer, notify=notify, post_to_feed=post_to_feed)
     db.session.execute(

@@ -61,7 +61,10 @@ def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AssertionR
     reader = table_reader(Assertion.__tablename__, AssertionRow._fields)
     raw = reader.read_raw(assertion_id)
     if raw is None:
-        raise NotFoundError(f"no assertion with id {assertion_id}")
+        raise NotFoundError(
+            f"There is no award with the id {assertion_id} on this site: the link may be "
+            "incomplete."
+        )
     return raw, AssertionRow._make(reader.convert(raw))
 
 
@@ -82,8 +85,8 @@ class Revocable(Protocol):
 def refuse_revoked(row: Revocable) -> None:
     """Raise GoneError, with the reason, for a revoked award: its exports are withdrawn."""
     if row.revoked:
-        reason = f": {row.revocation_reason}" if row.revocation_reason else ""
-        raise GoneError(f"this award was revoked{reason}")
+        reason = f" The reason given: {row.revocation_reason}" if row.revocation_reason else ""
+        raise GoneError(f"This award was revoked, so it is no longer valid.{reason}")
 
 
 def profile_document(
@@ -143,7 +146,7 @@ def revocation_list(issuer_id: uuid.UUID, urls: PublicUrls) -> SerialisedDocumen
     a request costs two small look-ups however many awards were ever revoked.
     """
     if db.session.get(Issuer, issuer_id) is None:
-        raise NotFoundError(f"no issuer with id {issuer_id}")
+        raise NotFoundError(f"There is no issuer with the id {issuer_id} on this site.")
     revoked = db.session.scalar(
         select(func.coalesce(func.sum(BadgeTally.revoked), 0))
         .join(BadgeClass, BadgeClass.id == BadgeTally.badge_id)
@@ -195,7 +198,10 @@ def hosted_assertion(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAsserti
     reader = table_reader(Assertion.__tablename__, AssertionRow._fields)
     raw = reader.read_raw(assertion_id)
     if raw is None:
-        raise NotFoundError(f"no assertion with id {assertion_id}")
+        raise NotFoundError(
+            f"There is no award with the id {assertion_id} on this site: the link may be "
+            "incomplete."
+        )
     key = (assertion_id, urls.base_url)
     cached = _HOSTED_CACHE.get(key)
     if cached is not None and cached[0] == raw:
@@ -237,7 +243,7 @@ def get_issuer_with_badges(issuer_id: uuid.UUID) -> tuple[Issuer, list[BadgeClas
     """Return an issuer and its public (never private) badges, for its public page."""
     issuer = db.session.get(Issuer, issuer_id)
     if issuer is None:
-        raise NotFoundError(f"no issuer with id {issuer_id}")
+        raise NotFoundError(f"There is no issuer with the id {issuer_id} on this site.")
     badges = db.session.scalars(
         select(BadgeClass)
         .where(
@@ -256,7 +262,7 @@ def get_badge_with_issuer(badge_id: uuid.UUID) -> BadgeClass:
         select(BadgeClass).where(BadgeClass.id == badge_id).options(joinedload(BadgeClass.issuer))
     ).one_or_none()
     if badge is None:
-        raise NotFoundError(f"no badge with id {badge_id}")
+        raise NotFoundError(f"There is no badge with the id {badge_id} on this site.")
     return badge
 
 
@@ -271,7 +277,10 @@ def get_assertion_for_page(assertion_id: uuid.UUID) -> Assertion:
         )
     ).one_or_none()
     if assertion is None:
-        raise NotFoundError(f"no assertion with id {assertion_id}")
+        raise NotFoundError(
+            f"There is no award with the id {assertion_id} on this site: the link may be "
+            "incomplete."
+        )
     return assertion
 
 

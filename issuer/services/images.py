@@ -20,7 +20,8 @@ def store_image(
         else:
             checked = check_image(image, max_bytes=max_bytes)
     except ImageError as error:
-        raise InvalidInputError(f"{field}: {error}", field) from None
+        # The message is a sentence for people; the field travels beside it (API: "field").
+        raise InvalidInputError(str(error), field) from None
     stored = Image(
         media_type=checked.media_type,
         data=checked.data,

@@ -61,6 +61,9 @@ def get_issuer(issuer_id: uuid.UUID) -> Issuer:
     return issuer
 
 
-def list_issuers() -> list[Issuer]:
-    """Return every issuer, oldest first."""
-    return list(db.session.scalars(select(Issuer).order_by(Issuer.created_at, Issuer.id)))
+def list_issuers(*, limit: int | None = None) -> list[Issuer]:
+    """Return every issuer (or the first ``limit``), oldest first."""
+    query = select(Issuer).order_by(Issuer.created_at, Issuer.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))

@@ -1,9 +1,11 @@
-"""What people see of each other: profiles, the feed, the public catalogue, site settings."""
+"""What people see of each other: profiles, the feed, the public catalogue, the home page,
+site settings."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -11,7 +13,9 @@ from sqlalchemy.orm import joinedload
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Issuer, Setting, User
+from issuer.models.types import utcnow
 from issuer.services.errors import NotFoundError
+from issuer.services.issuers import list_issuers
 
 FEED_SETTING = "feed_enabled"
 
@@ -82,8 +86,20 @@ def set_feed_enabled(enabled: bool) -> None:
     db.session.flush()
 
 
-def feed(*, limit: int = 50, before: Any = None) -> list[Assertion]:
-    """The newest posts of the feed: awards posted when made, neither revoked nor hidden since."""
+def feed(
+    *,
+    limit: int = 50,
+    before: Any = None,
+    public_only: bool = False,
+    valid_at: datetime | None = None,
+) -> list[Assertion]:
+    """The newest posts of the feed: awards posted when made, neither revoked nor hidden since.
+
+    ``public_only`` leaves out awards of private badges; ``valid_at`` leaves out awards expired
+    by then. Either way the newest posts are read through the feed's index (ix_assertions_feed)
+    until ``limit`` of them pass: the cost follows the limit (and the posts skipped on the way),
+    not the number of awards.
+    """
     query = (
         select(Assertion)
         .where(
@@ -100,21 +116,51 @@ def feed(*, limit: int = 50, before: Any = None) -> list[Assertion]:
     )
     if before is not None:
         query = query.where(Assertion.created_at < before)
+    if public_only:
+        # A correlated EXISTS, one primary-key probe per post, keeps the walk down the index.
+        query = query.where(Assertion.badge.has(BadgeClass.private.is_(False)))
+    if valid_at is not None:
+        query = query.where(or_(Assertion.expires.is_(None), Assertion.expires > valid_at))
     return list(db.session.scalars(query).unique())
 
 
-def catalogue() -> list[tuple[Issuer, list[BadgeClass]]]:
-    """Every issuer with its achievable badges: public and not archived, never a private one."""
-    badges = db.session.scalars(
+def catalogue(*, limit: int | None = None) -> list[tuple[Issuer, list[BadgeClass]]]:
+    """Every issuer with its achievable badges: public and not archived, never a private one
+    (with ``limit``, only the first that many badges by name)."""
+    query = (
         select(BadgeClass)
         .where(BadgeClass.private.is_(False), BadgeClass.archived.is_(False))
         .options(joinedload(BadgeClass.issuer))
         .order_by(BadgeClass.name, BadgeClass.id)
     )
+    if limit is not None:
+        query = query.limit(limit)
     grouped: dict[uuid.UUID, tuple[Issuer, list[BadgeClass]]] = {}
-    for badge in badges:
+    for badge in db.session.scalars(query):
         grouped.setdefault(badge.issuer_id, (badge.issuer, []))[1].append(badge)
     return sorted(grouped.values(), key=lambda item: item[0].name.lower())
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """What the home page shows: recent public awards, some badges to earn, the issuers."""
+
+    feed_on: bool
+    # Empty when the site's feed is off: the home page broadcasts no more than the feed does.
+    recent: list[Assertion]
+    badges: list[BadgeClass]
+    issuers: list[Issuer]
+    more_issuers: bool
+
+
+def home_page(*, recent: int = 10, badges: int = 8, issuers: int = 20) -> HomePage:
+    """The home page's lists, each bounded: the newest feed posts of public badges that are
+    still valid (none while the feed is off), the first achievable badges, the first issuers."""
+    feed_on = feed_enabled()
+    awards = feed(limit=recent, public_only=True, valid_at=utcnow()) if feed_on else []
+    found = [badge for _, group in catalogue(limit=badges) for badge in group]
+    listed = list_issuers(limit=issuers + 1)
+    return HomePage(feed_on, awards, found, listed[:issuers], len(listed) > issuers)
 
 
 def search_users(query: str, *, offset: int = 0, limit: int = 50) -> tuple[list[User], bool]:

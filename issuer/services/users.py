@@ -42,7 +42,9 @@ def create_user(
     if role not in ("admin", "learner"):
         raise InvalidInputError("role must be admin or learner", "role")
     if find_user_by_email(address) is not None:
-        raise ConflictError(f"a user with e-mail {address} already exists", "email")
+        raise ConflictError(
+            f"An account with the e-mail address {address} already exists.", "email"
+        )
     user = User(
         email=address,
         name=name.strip(),

@@ -51,7 +51,8 @@ class TrustedKeys:
 
 @dataclass(frozen=True)
 class Verification:
-    """The outcome of a check: a status, why, and the award when one was found."""
+    """The outcome of a check: a status, why (a sentence for people), and the award when one
+    was found."""
 
     status: str
     message: str
@@ -71,14 +72,14 @@ def verify_url(url: str, urls: PublicUrls) -> Verification:
     prefix = f"{urls.base_url}/public/assertions/"
     if not url.startswith(prefix):
         raise InvalidInputError(
-            f"url: only awards hosted by this server can be checked here (their URLs start "
-            f"with {prefix})",
+            f"Only badges awarded on this site can be checked here, and this address is not "
+            f"one of ours. The address of a badge from this site starts with {prefix}",
             "url",
         )
     try:
         assertion_id = uuid.UUID(url.removeprefix(prefix).removesuffix(".json"))
     except ValueError:
-        return Verification("not_a_badge", "there is no award at this address")
+        return Verification("not_a_badge", "There is no award at this address.")
     return _status_of(assertion_id, "hosted")
 
 
@@ -87,41 +88,37 @@ def verify_jws(token: str, urls: PublicUrls, keys: Sequence[SigningKey]) -> Veri
     try:
         unverified = signing.read_unverified(token)
     except signing.MalformedJWSError as error:
-        raise InvalidInputError(f"jws: {error}", "jws") from None
+        raise InvalidInputError(_not_signed(error), "jws") from None
     payload = unverified.payload
     if _is_credential(payload):
         return verify_credential_jwt(token, unverified, urls, keys)
     verification = payload.get("verification")
     creator = verification.get("creator") if isinstance(verification, dict) else None
     if not _is_assertion(payload) or not isinstance(creator, str):
-        return Verification("not_a_badge", "the JWS does not carry a signed Open Badges assertion")
+        return Verification(
+            "not_a_badge", "This signed text is not an Open Badges award: it holds something else."
+        )
     key_prefix = f"{urls.base_url}/public/keys/"
     parsed = (
         parse_key_ref(creator.removeprefix(key_prefix)) if creator.startswith(key_prefix) else None
     )
     key = next((k for k in keys if parsed and k.kid == parsed[1]), None)
     if parsed is None or key is None:
-        return Verification(
-            "unknown_key", f"signed by a key this server does not know ({creator})", "signed"
-        )
+        return Verification("unknown_key", _unknown_key(creator), "signed")
     try:
         signing.verify(token, key.public_pem)
     except signing.SignatureError:
-        return Verification(
-            "bad_signature",
-            "the signature does not match the key: the badge was altered or forged",
-            "signed",
-        )
+        return Verification("bad_signature", _ALTERED.format(what="badge"), "signed")
     except signing.MalformedJWSError as error:
-        raise InvalidInputError(f"jws: {error}", "jws") from None
+        raise InvalidInputError(_not_signed(error), "jws") from None
     assertion_id = _urn_uuid(payload.get("id"))
     if assertion_id is None:
-        return Verification("not_a_badge", "the signed assertion has no urn:uuid id", "signed")
+        return Verification("not_a_badge", _NO_ID.format(what="signed badge"), "signed")
     result = _status_of(assertion_id, "signed")
     if result.assertion is not None and result.assertion.badge.issuer_id != parsed[0]:
         return Verification(
             "unknown_key",
-            "the key belongs to another issuer than the badge",
+            "The badge was signed with the key of another issuer than the one that awarded it.",
             "signed",
             result.assertion,
         )
@@ -135,40 +132,32 @@ def verify_credential_jwt(
     kid = unverified.header.get("kid")
     key = next((k for k in keys if kid == urls.jwk(k.kid)), None)
     if key is None:
-        return Verification(
-            "unknown_key", f"signed by a key this server does not know ({kid})", "credential"
-        )
+        return Verification("unknown_key", _unknown_key(kid), "credential")
     # The window is reported along with the award: an expired credential is still ours.
     window: tuple[str, str] | None = None
     try:
         vcjwt.verify_credential(token, key.public_pem)
     except signing.SignatureError:
-        return Verification(
-            "bad_signature",
-            "the signature does not match the key: the credential was altered or forged",
-            "credential",
-        )
+        return Verification("bad_signature", _ALTERED.format(what="credential"), "credential")
     except signing.MalformedJWSError as error:
-        raise InvalidInputError(f"jws: {error}", "jws") from None
+        raise InvalidInputError(_not_signed(error), "jws") from None
     except vcjwt.CredentialClaimsError as error:
-        return Verification("not_a_badge", f"not a valid OB 3.0 credential: {error}", "credential")
+        return Verification("not_a_badge", _not_a_credential(error), "credential")
     except vcjwt.ExpiredCredentialError as error:
-        window = ("expired", str(error))
+        window = ("expired", _sentence(error))
     except vcjwt.PrematureCredentialError as error:
-        window = ("not_yet_valid", str(error))
+        window = ("not_yet_valid", _sentence(error))
     # The signature and the claims held, so the payload is a credential we signed.
     credential = unverified.payload
     assertion_id = _urn_uuid(credential.get("id"))
     if assertion_id is None:
-        return Verification("not_a_badge", "the credential has no urn:uuid id", "credential")
+        return Verification("not_a_badge", _NO_ID.format(what="credential"), "credential")
     result = _status_of(assertion_id, "credential")
     assertion = result.assertion
     if assertion is None:
         return result
     if vcjwt.issuer_id(credential) != urls.issuer_profile(assertion.badge.issuer_id):
-        return Verification(
-            "not_a_badge", "the credential names another issuer than the award's", "credential"
-        )
+        return Verification("not_a_badge", _OTHER_ISSUER, "credential")
     if window is not None and result.status != "revoked":
         return Verification(*window, "credential", assertion)
     return result
@@ -179,7 +168,11 @@ def verify_credential_ld(credential: Any, urls: PublicUrls, trusted: TrustedKeys
     its key, its signature and validity, then the award (issued to a wallet's DID or not)."""
     form = "credential_di"
     if not isinstance(credential, dict) or not _is_credential(credential):
-        return Verification("not_a_badge", "the JSON is not a Verifiable Credential", form)
+        return Verification(
+            "not_a_badge",
+            "This JSON is not a Verifiable Credential, so it is not an Open Badges 3.0 badge.",
+            form,
+        )
     issuers = did_web(urls.base_url, "public", "issuers") + ":"
 
     def resolve(method: str) -> Ed25519PublicKey | None:
@@ -194,25 +187,28 @@ def verify_credential_ld(credential: Any, urls: PublicUrls, trusted: TrustedKeys
         proof = dataintegrity.verify(credential, trusted.contexts, resolve)
         vcjwt.check_validity(credential, utcnow())
     except dataintegrity.UnknownKeyError as error:
-        return Verification("unknown_key", str(error), form)
-    except dataintegrity.ProofSignatureError:
         return Verification(
-            "bad_signature",
-            "the signature does not match the key: the credential was altered or forged",
+            "unknown_key",
+            f"This credential was signed with a key this site does not know, so it cannot be "
+            f"confirmed as issued here ({error}).",
             form,
         )
+    except dataintegrity.ProofSignatureError:
+        return Verification("bad_signature", _ALTERED.format(what="credential"), form)
     except (dataintegrity.ProofError, JsonLdError) as error:
-        return Verification("not_a_badge", f"not a credential this server can check: {error}", form)
+        return Verification(
+            "not_a_badge", f"This credential cannot be checked on this site ({error}).", form
+        )
     except vcjwt.ExpiredCredentialError as error:
-        window = ("expired", str(error))
+        window = ("expired", _sentence(error))
     except vcjwt.PrematureCredentialError as error:
-        window = ("not_yet_valid", str(error))
+        window = ("not_yet_valid", _sentence(error))
     except (KeyError, TypeError, ValueError) as error:
-        return Verification("not_a_badge", f"not a valid OB 3.0 credential: {error}", form)
+        return Verification("not_a_badge", _not_a_credential(error), form)
     signer = proof.verification_method.partition("#")[0]
     assertion_id = _urn_uuid(credential.get("id"))
     if assertion_id is None:
-        return Verification("not_a_badge", "the credential has no urn:uuid id", form)
+        return Verification("not_a_badge", _NO_ID.format(what="credential"), form)
     result = _status_of(assertion_id, form)
     assertion = result.assertion
     if assertion is None:
@@ -221,9 +217,7 @@ def verify_credential_ld(credential: Any, urls: PublicUrls, trusted: TrustedKeys
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if issuer_id != did or signer != did:
-        return Verification(
-            "not_a_badge", "the credential names another issuer than the award's", form
-        )
+        return Verification("not_a_badge", _OTHER_ISSUER, form)
     if window is not None and result.status != "revoked":
         return Verification(*window, form, assertion)
     return result
@@ -233,17 +227,28 @@ def verify_image(data: bytes, urls: PublicUrls, trusted: TrustedKeys) -> Verific
     """Check a baked PNG or SVG: unbake it (OB 3.0 first, then OB 2.0), then check it."""
     kind = detect_image_type(data)
     if kind is None:
-        raise InvalidInputError("image: the file is not a PNG or SVG image", "image")
+        raise InvalidInputError(
+            "This file is not a PNG or SVG image, so it cannot hold a badge. Upload the badge "
+            "image (PNG or SVG) that was downloaded from the award's page.",
+            "image",
+        )
     try:
         text = data if kind == "png" else data.decode("utf-8")
         credential = _unbake(text, "ob3")
         payload = credential or _unbake(text, "ob2")
     except (BakingError, UnicodeDecodeError) as error:
         raise InvalidInputError(
-            f"image: the {kind.upper()} file is damaged ({error})", "image"
+            f"This {kind.upper()} file is damaged, so the badge in it cannot be read. Download "
+            f"the badge image from the award's page again and upload the new file. (Details: "
+            f"{error}.)",
+            "image",
         ) from None
     if not payload:
-        raise InvalidInputError("image: no badge is baked into this image", "image")
+        raise InvalidInputError(
+            "This image has no badge in it. It may be a plain copy of the picture: upload the "
+            "badge image downloaded from the award's page, or paste the badge's address instead.",
+            "image",
+        )
     payload = payload.strip()
     if credential and payload.startswith("{"):
         return verify_credential_ld(_json(payload, "image"), urls, trusted)
@@ -252,23 +257,66 @@ def verify_image(data: bytes, urls: PublicUrls, trusted: TrustedKeys) -> Verific
             document = json.loads(payload)
         except json.JSONDecodeError:
             raise InvalidInputError(
-                "image: the baked assertion is not valid JSON", "image"
+                _BROKEN_JSON.format(where="The badge in this image"), "image"
             ) from None
         url = document.get("id") if isinstance(document, dict) else None
         if not isinstance(url, str):
-            return Verification("not_a_badge", "the baked JSON is not an assertion with an id")
+            return Verification(
+                "not_a_badge",
+                "The badge in this image does not say where its award is published (its JSON "
+                "has no id), so it cannot be checked.",
+            )
         return verify_url(url, urls)
     if payload.startswith(("http://", "https://")):
         return verify_url(payload, urls)
     return verify_jws(payload, urls, trusted.signing)
 
 
+_ALTERED = (
+    "The signature does not match: the {what} was changed after it was issued, or it is forged."
+)
+_NO_ID = "The {what} does not say which award it is (it has no urn:uuid id)."
+_OTHER_ISSUER = "The credential names another issuer than the one that made the award."
+_BROKEN_JSON = (
+    "{where} is not valid JSON, so it cannot be checked: it may have been cut short or edited."
+)
+
+
+def _sentence(error: Exception | str) -> str:
+    """A message from the domain layer as a sentence: capital first letter, full stop."""
+    text = str(error).strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _unknown_key(key: object) -> str:
+    return (
+        f"This badge was signed with a key this site does not know ({key}), so it cannot be "
+        f"confirmed as issued here."
+    )
+
+
+def _not_a_credential(error: Exception) -> str:
+    return f"This is not a valid Open Badges 3.0 credential ({error})."
+
+
+def _not_signed(error: Exception) -> str:
+    return (
+        "This text is not a signed badge that can be read. Paste the whole signed badge exactly "
+        "as you received it: a JWS or VC-JWT is three parts separated by dots, a credential is "
+        f"JSON. (Details: {error}.)"
+    )
+
+
 def _json(text: str, field: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
+        where = "The badge in this image" if field == "image" else "The credential you pasted"
         raise InvalidInputError(
-            f"{field}: the credential is not valid JSON ({error})", field
+            _BROKEN_JSON.format(where=where)
+            + f" ({error.msg} at line {error.lineno}, column {error.colno}.)",
+            field,
         ) from None
 
 
@@ -282,14 +330,17 @@ def _status_of(assertion_id: uuid.UUID, form: str) -> Verification:
     try:
         assertion = get_assertion_for_page(assertion_id)
     except NotFoundError:
-        return Verification("not_a_badge", "there is no award with this id on this server", form)
+        return Verification(
+            "not_a_badge", "There is no such award on this site: it was not issued here.", form
+        )
     if assertion.revoked:
-        reason = f": {assertion.revocation_reason}" if assertion.revocation_reason else ""
-        return Verification("revoked", f"this award was revoked{reason}", form, assertion)
+        reason = assertion.revocation_reason
+        message = "This award was revoked." + (f" The reason given: {reason}" if reason else "")
+        return Verification("revoked", message, form, assertion)
     if assertion.expires is not None and assertion.expires <= utcnow():
-        return Verification("expired", "this award has expired", form, assertion)
+        return Verification("expired", "This award has expired.", form, assertion)
     return Verification(
-        "valid", "this badge was awarded by this issuer and is valid", form, assertion
+        "valid", "This badge was awarded by this issuer and is valid.", form, assertion
     )
 
 
@@ -336,9 +387,9 @@ def verify_submission(
     ]
     if len(given) != 1:
         raise InvalidInputError(
-            "give exactly one of: the badge's URL (url), its signed form (jws), its credential "
-            "JSON (credential), or the baked badge image (image)"
-            + (f"; got {', '.join(given)}" if given else "")
+            "Give exactly one thing to check: the badge's address (url), its signed form (jws), "
+            "its credential JSON (credential) or the badge image (image)."
+            + (f" This request gave {' and '.join(given)}." if given else " Nothing was given.")
         )
     if url:
         return verify_url(url, urls)

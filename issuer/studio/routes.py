@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from issuer import context
 from issuer.auth.access import admin_required, signed_in_user
 from issuer.extensions import db
+from issuer.openbadges.images import RECOMMENDED_SIZE, size_warning_texts
 from issuer.services import accounts, awards, badges, hosted, issuers, profiles
 from issuer.services.errors import ServiceError
 from issuer.services.users import get_user
@@ -349,6 +350,9 @@ def _form_page(template: str, form: Any, **values: Any) -> Page:
         form=form,
         private_hint=PRIVATE_HINT,
         image_hint=IMAGE_HINT.format(limit=f"{limit} MiB"),
+        # The badge form's script warns about the chosen image's size in the server's words.
+        size_warnings=size_warning_texts(),
+        recommended_size=RECOMMENDED_SIZE,
         **values,
     )
     return (body, 400) if form.is_submitted() else Response(body)

@@ -246,4 +246,7 @@ def test_oversized_body_is_413(app: Flask, api: ApiClient, make_badge: Any) -> N
     )
     assert response.status_code == 413
     assert (response.json or {})["error"] == "Request Entity Too Large"
+    assert (response.json or {})["message"] == (
+        "What you sent is too large (at most 1000 bytes can be sent at once). Send a smaller file."
+    )
     assert count(app, Assertion) == 0

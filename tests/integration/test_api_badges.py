@@ -81,7 +81,7 @@ BOMB_SVG = (
         ("https://example.org/badge.png", "data"),
         ("data:image/png;base64,!!!notbase64", "base64"),
         (data_uri(b"just some text", "image/png"), "PNG"),
-        (data_uri(png_bytes()[:200]), "truncated"),
+        (data_uri(png_bytes()[:200]), "damaged or incomplete"),
         (data_uri(HOSTILE_SVG.encode(), "image/svg+xml"), "event handler"),
         (data_uri(BOMB_SVG.encode(), "image/svg+xml"), "entit"),
         (data_uri(png_bytes(), "image/svg+xml"), "PNG"),

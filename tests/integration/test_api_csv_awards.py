@@ -194,10 +194,10 @@ def test_the_badge_default_expiry_applies(api: ApiClient, make_badge: MakeBadge)
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "the file is empty"),
-        (b"name\nAda\n", "header row required"),
+        (b"", "The file is empty"),
+        (b"name\nAda\n", "one of them must be email"),
         (b"email\n", "no recipients"),
-        ("email,name\nada@example.org,Andr\u00e9\n".encode("latin-1"), "not UTF-8"),
+        ("email,name\nada@example.org,Andr\u00e9\n".encode("latin-1"), "not saved as UTF-8 text"),
         (b'email,name\nada@example.org,"Ada\n', "never closed"),
     ],
 )
@@ -218,7 +218,9 @@ def test_ten_thousand_rows_are_accepted_and_one_more_is_refused(
     rows = "".join(f"learner{i}@example.org\n" for i in range(10_001))
     too_many = send_csv(api, badge["id"], "email\n" + rows, "?dry_run=1")
     assert too_many.status_code == 400
-    assert (too_many.json or {})["message"] == "at most 10,000 rows per file; this one has 10,001"
+    assert (too_many.json or {})["message"].startswith(
+        "The file has 10,001 recipients, but at most 10,000 can be awarded from one file."
+    )
     last_newline = rows.rindex("\n", 0, len(rows) - 1)
     fits = send_csv(api, badge["id"], "email\n" + rows[: last_newline + 1], "?dry_run=1")
     assert fits.status_code == 200

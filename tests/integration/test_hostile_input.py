@@ -176,7 +176,9 @@ def test_bad_text_in_forms_queries_and_paths_is_400(
         },
     )
     assert response.status_code == 400
-    assert "name: contains a control character (U+0000)" in response.get_data(as_text=True)
+    assert "The text in name contains a control character (U+0000)" in response.get_data(
+        as_text=True
+    )
     assert count(app, Issuer) == 0
     assert as_admin.get("/studio/users?q=%00").status_code == 400
     assert_refused(api.get("/users?email=a%00@example.org"), "email")

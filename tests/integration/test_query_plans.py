@@ -208,6 +208,7 @@ def test_hot_requests_read_big_tables_through_indexes(
             stage, {"users": ["load5@plans.example", "load6@plans.example", "new@plans.example"]}
         ),
         "feed": lambda: client.get("/feed"),
+        "home page": lambda: client.get("/"),
         "catalogue": lambda: client.get("/badges"),
         "own profile": lambda: client.get(f"/users/{reader_id}"),
         "hosted award": lambda: client.get(f"/public/assertions/{mine}"),
@@ -223,6 +224,7 @@ def test_hot_requests_read_big_tables_through_indexes(
     # (any index would avoid a scan, but one on the badge would still read all its awards).
     expected = {
         "feed": {"ix_assertions_feed"},
+        "home page": {"ix_assertions_feed"},
         "revocation list": {"ix_assertions_revoked"},
         "status list": {"ix_assertions_status_revoked", "ix_assertions_revoked"},
     }

@@ -51,7 +51,7 @@ def test_too_many_logins_get_429_with_retry_after(
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     page = refused.get_data(as_text=True)
-    assert "too many requests from your address: at most 3 per 1 minute" in page
+    assert "Too many requests from your address: at most 3 per 1 minute." in page
     assert refused.headers["Content-Security-Policy"]  # an ordinary page, with its headers
     assert guesser.get("/login").status_code == 200  # reading the form is not limited
     # Another address has its own count.
@@ -71,8 +71,8 @@ def test_the_verify_page_and_api_share_one_count(
     assert refused.status_code == 429
     assert refused.json == {
         "error": "Too Many Requests",
-        "message": "too many requests from your address: at most 2 per 1 minute; wait a "
-        "little (see Retry-After) and try again",
+        "message": "Too many requests from your address: at most 2 per 1 minute. Wait a little "
+        "and try again (the Retry-After header says how long).",
     }
     assert int(refused.headers["Retry-After"]) > 0
     assert client.get("/verify").status_code == 200

@@ -109,7 +109,7 @@ def test_unreadable_files_are_refused_at_upload(
 ) -> None:
     response = upload(as_admin, badge["id"], "name\nAda\n")
     assert response.status_code == 400
-    assert "header row required" in response.text
+    assert "The first line of the file must name the columns" in response.text
     assert count(app, CsvUpload) == 0
 
 

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from issuer.openbadges import ob2, signing
 from issuer.openbadges.keys import generate_private_key_pem, load_private_key
-from tests.support import BASE_URL, ApiClient, png_bytes
+from tests.support import BASE_URL, ApiClient, csrf_token, png_bytes
 
 
 def verify(client: FlaskClient, **body: str) -> Any:
@@ -106,9 +108,9 @@ def test_not_a_badge(client: FlaskClient, assertion: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("request_kwargs", "phrase"),
     [
-        ({"json": {"jws": "not.a.jws"}}, "jws"),
-        ({"json": {"jws": "garbage"}}, "jws"),
-        ({"json": {"url": "https://elsewhere.example/assertion/1"}}, "this server"),
+        ({"json": {"jws": "not.a.jws"}}, "not a signed badge"),
+        ({"json": {"jws": "garbage"}}, "not a signed badge"),
+        ({"json": {"url": "https://elsewhere.example/assertion/1"}}, "awarded on this site"),
         ({"json": {"url": "x", "jws": "y"}}, "body"),
         ({"json": {}}, "body"),
         ({"json": {"colour": "red"}}, "colour"),
@@ -183,7 +185,70 @@ def test_verify_page(client: FlaskClient, assertion: dict[str, Any]) -> None:
 def test_verify_page_needs_the_csrf_token(client: FlaskClient, assertion: dict[str, Any]) -> None:
     response = client.post("/verify", data={"url": assertion["openBadgeId"]})
     assert response.status_code == 400
-    assert "CSRF" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "This form could not be accepted: it has expired" in page
+    assert "reload the page and send the form again" in page
+    assert "CSRF" in page  # the technical reason comes last, for whoever helps
+
+
+@pytest.mark.parametrize(
+    ("upload", "sentence"),
+    [
+        (
+            (png_bytes(), "plain.png"),
+            "This image has no badge in it. It may be a plain copy of the picture: upload the "
+            "badge image downloaded from the award&#39;s page, or paste the badge&#39;s address "
+            "instead.",
+        ),
+        (
+            (b"just some notes", "notes.txt"),
+            "This file is not a PNG or SVG image, so it cannot hold a badge.",
+        ),
+        ((png_bytes()[:60], "cut.png"), "This PNG file is damaged, so the badge in it cannot be"),
+        (
+            (b"\x89PNG" + bytes(4 * 1024 * 1024), "huge.png"),
+            "This file is too large: it is over 4 MiB, more than any badge image can be.",
+        ),
+    ],
+)
+def test_the_verify_page_says_what_is_wrong_with_an_upload(
+    client: FlaskClient, upload: tuple[bytes, str], sentence: str
+) -> None:
+    token = csrf_token(client, "/verify")
+    data, name = upload
+    # Encoded in memory: the test client would spool a large body to a file it never closes.
+    boundary, body = encode_multipart(
+        {"csrf_token": token, "image": FileStorage(io.BytesIO(data), name)}
+    )
+    response = client.post(
+        "/verify", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400
+    shown = re.search(r'<p class="status status-revoked" role="alert">(.*?)</p>', response.text)
+    assert shown is not None
+    assert shown.group(1).startswith(sentence)
+    assert not shown.group(1).startswith("image:")  # no field prefix meant for programs
+
+
+def test_the_verify_page_says_when_pasted_json_is_broken(client: FlaskClient) -> None:
+    token = csrf_token(client, "/verify")
+    response = client.post("/verify", data={"csrf_token": token, "jws": '{"type": ['})
+    assert response.status_code == 400
+    assert (
+        "The credential you pasted is not valid JSON, so it cannot be checked: it may have been "
+        "cut short or edited." in response.text
+    )
+
+
+def test_results_are_sentences(
+    client: FlaskClient, api: ApiClient, assertion: dict[str, Any]
+) -> None:
+    token = csrf_token(client, "/verify")
+    checked = client.post("/verify", data={"csrf_token": token, "url": assertion["openBadgeId"]})
+    assert "<p>This badge was awarded by this issuer and is valid.</p>" in checked.text
+    api.post(f"/assertions/{assertion['id']}/revoke", {"reason": "Copied the exam."})
+    body = verify(client, url=assertion["openBadgeId"]).json
+    assert body["message"] == "This award was revoked. The reason given: Copied the exam."
 
 
 def verify_json(client: FlaskClient, body: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,8 @@
   var list = document.getElementById("badge-choices");
   var empty = document.getElementById("badge-filter-empty");
   if (!filter || !list) return;
-  filter.addEventListener("input", function () {
+
+  function applyFilter() {
     var wanted = filter.value.trim().toLowerCase();
     var shown = 0;
     list.querySelectorAll("li").forEach(function (item) {
@@ -13,5 +14,9 @@
       if (match) shown += 1;
     });
     empty.hidden = shown !== 0;
-  });
+  }
+
+  filter.addEventListener("input", applyFilter);
+  // Text typed before this deferred script ran (or kept on going back) filters at once.
+  applyFilter();
 })();

@@ -292,8 +292,8 @@ def test_a_missing_email_column_is_fatal() -> None:
 
     assert error.row == 1
     assert error.message == (
-        "header row required: the first line must name the columns and include email "
-        f"(found: 'Emial', 'name'); the accepted columns are {ACCEPTED}"
+        "The first line of the file must name the columns, and one of them must be email (the "
+        f"first line here reads: 'Emial', 'name'). The columns you can use are {ACCEPTED}."
     )
     assert str(error) == error.message
     assert isinstance(error, ValueError)
@@ -303,8 +303,8 @@ def test_a_file_without_a_header_is_fatal() -> None:
     error = fatal(b"ada@example.org,Ada\n")
 
     assert error.row == 1
-    assert "(found: 'ada@example.org', 'Ada')" in error.message
-    assert error.message.startswith("header row required: ")
+    assert "(the first line here reads: 'ada@example.org', 'Ada')" in error.message
+    assert error.message.startswith("The first line of the file must name the columns")
 
 
 def test_the_missing_email_column_is_reported_on_the_header_line() -> None:
@@ -318,7 +318,7 @@ def test_an_empty_file_is_fatal(data: bytes) -> None:
     error = fatal(data)
 
     assert error.message == (
-        "the file is empty; the first line must name the columns, e.g. email,name"
+        "The file is empty. Its first line must name the columns, for example: email,name"
     )
     assert error.row is None
 
@@ -328,25 +328,41 @@ def test_a_header_without_rows_is_fatal(data: bytes) -> None:
     error = fatal(data)
 
     assert error.message == (
-        "the file has a header row but no recipients; add one row per recipient below it"
+        "The file names its columns but lists no recipients. Add one line per recipient below "
+        "the first line."
     )
     assert error.row is None
 
 
-def test_non_utf8_bytes_are_fatal_with_their_offset_and_line() -> None:
+def test_non_utf8_bytes_are_fatal_with_their_line_and_byte() -> None:
     error = fatal("email,name\nzoe@example.org,Zoé\n".encode("latin-1"))
 
     assert error.message == (
-        "the file is not UTF-8 text: byte 0xE9 at offset 29 (line 2) cannot be decoded; "
-        "save the file as CSV UTF-8 and upload it again"
+        "The file is not saved as UTF-8 text: line 2 has a character that cannot be read (byte "
+        "0xE9). In your spreadsheet, save the file as “CSV UTF-8” and upload it again."
     )
     assert error.row == 2
 
 
-def test_the_offset_of_a_bad_byte_counts_the_byte_order_mark_and_any_line_ending() -> None:
+@pytest.mark.parametrize(
+    "start", [b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"], ids=["xlsx", "xls"]
+)
+def test_a_spreadsheet_workbook_is_named_as_such(start: bytes) -> None:
+    error = fatal(start + b"email\nada@example.org\n")
+
+    assert error.message == (
+        "This is a spreadsheet workbook (Excel or similar), not a CSV file. In your spreadsheet, "
+        "save or download the sheet as “CSV UTF-8” and upload that file."
+    )
+
+
+def test_the_line_of_a_bad_byte_counts_any_line_ending_after_a_byte_order_mark() -> None:
     error = fatal(b"\xef\xbb\xbfemail\r\na@example.org\rb@example.org\r\n\xff\n")
 
-    assert error.message.startswith("the file is not UTF-8 text: byte 0xFF at offset 39 (line 4)")
+    assert error.message.startswith(
+        "The file is not saved as UTF-8 text: line 4 has a character that cannot be read (byte "
+        "0xFF)."
+    )
     assert error.row == 4
 
 
@@ -367,21 +383,28 @@ def test_one_more_than_max_rows_is_fatal_with_the_real_count() -> None:
 
     error = fatal(data)
 
-    assert error.message == "at most 10,000 rows per file; this one has 10,001"
+    assert error.message == (
+        "The file has 10,001 recipients, but at most 10,000 can be awarded from one file. Split "
+        "it into smaller files."
+    )
     assert error.row is None
 
 
 def test_the_row_limit_counts_every_row_and_skips_blank_lines() -> None:
     data = b"email\n" + b"\nnot an address\n" * 3
 
-    assert fatal(data, max_rows=2).message == "at most 2 rows per file; this one has 3"
+    assert fatal(data, max_rows=2).message.startswith(
+        "The file has 3 recipients, but at most 2 can be awarded from one file."
+    )
     assert len(parse_roster(data, max_rows=3).rows) == 3
 
 
 def test_an_unclosed_quote_is_fatal_with_the_row_where_it_opens() -> None:
     error = fatal(b'email,name\nada@example.org,Ada\n\nbob@example.org,"Bob\ncy@example.org,Cy\n')
 
-    assert error.message == "row 4: a quoted value is never closed (a double quote is missing)"
+    assert error.message == (
+        'Row 4 has a quoted value that is never closed: a double quote (") is missing.'
+    )
     assert error.row == 4
 
 
@@ -391,7 +414,7 @@ def test_a_huge_value_is_fatal_with_a_hint_about_quotes() -> None:
     error = fatal(data)
 
     assert error.message == (
-        "row 2: a value is longer than 131,072 characters; is a double quote left open?"
+        "Row 2 has a value longer than 131,072 characters. Is a double quote left open?"
     )
     assert error.row == 2
 
@@ -399,7 +422,8 @@ def test_a_huge_value_is_fatal_with_a_hint_about_quotes() -> None:
 def test_text_after_a_closing_quote_is_fatal() -> None:
     error = fatal(b'email,name\nada@example.org,"Ada" Lovelace\n')
 
-    assert error.message == "row 2 is not valid CSV: ',' expected after '\"'"
+    assert error.message.startswith("Row 2 cannot be read as CSV (',' expected after '\"').")
+    assert "Put values that contain commas" in error.message
     assert error.row == 2
 
 
@@ -674,8 +698,8 @@ def test_too_many_cells_is_a_row_error() -> None:
         "ada@example.org",
         name="Lovelace",
         errors=(
-            "3 cells but the header has 2 columns: extra value 'Ada' in cell 3; put values "
-            "containing ',' in double quotes",
+            "This row has 3 values but the first line names 2 columns: 'Ada' in column 3 has "
+            "no column. Put values that contain ',' in double quotes.",
         ),
     )
 
@@ -684,8 +708,8 @@ def test_too_many_cells_with_semicolons_names_the_semicolon() -> None:
     row = one_row(b"email;name", b"ada@example.org;Ada;;x;y")
 
     assert row.errors == (
-        "5 cells but the header has 2 columns: extra value 'x' in cell 4; put values "
-        "containing ';' in double quotes",
+        "This row has 5 values but the first line names 2 columns: 'x' in column 4 has no "
+        "column. Put values that contain ';' in double quotes.",
     )
 
 
@@ -700,8 +724,8 @@ def test_several_problems_in_one_row_are_all_reported_in_column_order() -> None:
 
     assert errors_of(data) == [
         (
-            "7 cells but the header has 6 columns: extra value 'surplus' in cell 7; put values "
-            "containing ',' in double quotes",
+            "This row has 7 values but the first line names 6 columns: 'surplus' in column 7 "
+            "has no column. Put values that contain ',' in double quotes.",
             "email: missing; every row needs the recipient's e-mail address",
             "evidence_url: 'mailto:ada' is not an absolute http(s) URL, e.g. "
             "https://example.org/work",

@@ -24,10 +24,12 @@ from issuer.openbadges.images import (
     check_data_uri,
     check_image,
     decode_data_uri,
+    size_warning_texts,
 )
 
 SVG_NS = "http://www.w3.org/2000/svg"
-SQUARE = "a square image is recommended (ideally 150x150 pixels)"
+SQUARE = "so it is not square. A square image works best, ideally 150x150 pixels."
+RECOMMENDED = "It can be used, but 150x150 pixels is the recommended size."
 TINY_PNG_B64 = base64.b64encode(
     b"\x89PNG\r\n\x1a\n" + b"\x00" * 8  # content does not matter inside an SVG <image>
 ).decode()
@@ -114,10 +116,15 @@ LAYOUTS = [(colour, depth) for colour, depths in BIT_DEPTHS.items() for depth in
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2)]
 ADAM7 += [(0, 1, 1, 2)]
 SLACK = 1024  # the excess of pixel data that is tolerated (see png._PIXEL_DATA_SLACK)
-PIXEL_BOMB = "its pixel data decompresses to more than the"
+PIXEL_BOMB = "its pixel data unpacks to more than the"
 METADATA_BOMB = (
-    "the PNG image is not safe to decode: its compressed text and colour profile chunks "
-    "(zTXt, iTXt, iCCP) decompress to more than 1 MiB in total (a possible decompression bomb)"
+    "The PNG file is not safe to open: its text and colour profile data (zTXt, iTXt and iCCP "
+    "chunks) unpack to more than 1 MiB (a file like this can be a decompression bomb, which "
+    "attacks servers). Export the image again without metadata and upload the new file."
+)
+DAMAGED = (
+    "The PNG file is damaged or incomplete, so it cannot be used. Open it in an image editor, "
+    "export it again as PNG, and upload the new file."
 )
 
 
@@ -244,10 +251,10 @@ def test_valid_svg_passes_without_warnings() -> None:
 @pytest.mark.parametrize(
     ("size", "warning"),
     [
-        ((300, 200), f"the image is 300x200 pixels; {SQUARE}"),
-        ((100, 150), f"the image is 100x150 pixels; {SQUARE}"),
-        ((512, 512), "the image is 512x512 pixels; 150x150 pixels is the recommended size"),
-        ((1, 1), "the image is 1x1 pixels; 150x150 pixels is the recommended size"),
+        ((300, 200), f"The image is 300x200 pixels, {SQUARE}"),
+        ((100, 150), f"The image is 100x150 pixels, {SQUARE}"),
+        ((512, 512), f"The image is 512x512 pixels. {RECOMMENDED}"),
+        ((1, 1), f"The image is 1x1 pixels. {RECOMMENDED}"),
     ],
 )
 def test_png_size_warnings(size: tuple[int, int], warning: str) -> None:
@@ -263,15 +270,19 @@ def test_png_size_warnings(size: tuple[int, int], warning: str) -> None:
         ('width="150px" height=" 150 px "', (150, 150), None),
         ('width="150.0" height="1.5e2"', (150, 150), None),
         ('width="100%" height="100%" viewBox="0 0 150 150"', (150, 150), None),
-        ('viewBox="0,0,300,200"', (300, 200), "the image is 300x200 pixels; a square image"),
-        ('width="2in" height="2in" viewBox="0 0 512 512"', (512, 512), "512x512 pixels; 150x150"),
-        ('width="150.5" height="150.5"', (150.5, 150.5), "the image is 150.5x150.5 pixels;"),
-        ('width="300" viewBox="-10 -10 64 64"', (64, 64), "the image is 64x64 pixels;"),
-        ('width="2in" height="2in"', (None, None), "could not be determined"),
-        ("", (None, None), "could not be determined"),
-        ('width="0" height="0"', (None, None), "could not be determined"),
-        ('viewBox="0 0 -1 5"', (None, None), "could not be determined"),
-        ('viewBox="0 0 big 5"', (None, None), "could not be determined"),
+        ('viewBox="0,0,300,200"', (300, 200), "The image is 300x200 pixels, so it is not square"),
+        (
+            'width="2in" height="2in" viewBox="0 0 512 512"',
+            (512, 512),
+            "512x512 pixels. It can be used, but 150x150",
+        ),
+        ('width="150.5" height="150.5"', (150.5, 150.5), "The image is 150.5x150.5 pixels."),
+        ('width="300" viewBox="-10 -10 64 64"', (64, 64), "The image is 64x64 pixels."),
+        ('width="2in" height="2in"', (None, None), "size could not be found"),
+        ("", (None, None), "size could not be found"),
+        ('width="0" height="0"', (None, None), "size could not be found"),
+        ('viewBox="0 0 -1 5"', (None, None), "size could not be found"),
+        ('viewBox="0 0 big 5"', (None, None), "size could not be found"),
     ],
 )
 def test_svg_size_and_warnings(
@@ -286,6 +297,26 @@ def test_svg_size_and_warnings(
         assert warning in checked.warnings[0]
         assert ".0x" not in checked.warnings[0]
         assert "150x150 pixels" in checked.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "width", "height"),
+    [
+        (make_png(300, 200), "not_square", "300", "200"),
+        (make_png(512, 512), "not_recommended_size", "512", "512"),
+        (make_svg("", 'viewBox="0 0 64.5 64.5"'), "not_recommended_size", "64.5", "64.5"),
+        (make_svg("", ""), "unknown_size", "", ""),
+    ],
+)
+def test_the_badge_forms_warning_texts_are_the_servers(
+    data: bytes, kind: str, width: str, height: str
+) -> None:
+    # The badge form's script fills {width} and {height} in these texts while a file is chosen.
+    texts = size_warning_texts()
+    assert set(texts) == {"not_square", "not_recommended_size", "unknown_size"}
+    assert "{size}" not in "".join(texts.values())
+    expected = texts[kind].replace("{width}", width).replace("{height}", height)
+    assert check_image(data).warnings == (expected,)
 
 
 def test_svg_with_prolog_bom_comments_and_doctype_free_declaration() -> None:
@@ -334,20 +365,20 @@ def test_safe_svg_content_is_accepted(body: str) -> None:
     [
         (make_other("JPEG"), "(it is a JPEG image)"),
         (make_other("GIF"), "(it is a GIF image)"),
-        (b"hello world, this is text", "not a PNG or SVG image;"),
+        (b"hello world, this is text", "not a PNG or SVG image."),
         (b"", "(the file is empty)"),
-        (b"   \n", "not a PNG or SVG image;"),
+        (b"   \n", "not a PNG or SVG image."),
         (b"%PDF-1.7\n...", "(it is a PDF document)"),
         (zlib.compress(b"<svg/>", wbits=31), "gzip-compressed"),
         ('<svg xmlns="http://www.w3.org/2000/svg"/>'.encode("utf-16"), "UTF-8"),
-        (b"\x89PNX\r\n\x1a\n" + b"\x00" * 40, "not a PNG or SVG image;"),
+        (b"\x89PNX\r\n\x1a\n" + b"\x00" * 40, "not a PNG or SVG image."),
     ],
 )
 def test_other_formats_are_rejected(data: bytes, detail: str) -> None:
     message = rejected(data)
     assert "not a PNG or SVG image" in message
     assert detail in message
-    assert "only PNG (image/png) and SVG (image/svg+xml) images are accepted" in message
+    assert "Only PNG and SVG images can be used" in message
 
 
 @pytest.mark.parametrize(
@@ -377,10 +408,10 @@ def test_svg_root_without_namespace_is_rejected() -> None:
 @pytest.mark.parametrize(
     ("data", "declared", "phrase"),
     [
-        (make_png(), "image/svg+xml", "declared image/svg+xml but the content is a PNG image"),
-        (make_svg(), "image/png", "declared image/png but the content is an SVG image"),
-        (make_png(), "image/jpeg", "declared image/jpeg but the content is a PNG image"),
-        (make_svg(), "text/xml", "declared text/xml but the content is an SVG image"),
+        (make_png(), "image/svg+xml", "sent as image/svg+xml, but the file is a PNG image"),
+        (make_svg(), "image/png", "sent as image/png, but the file is an SVG image"),
+        (make_png(), "image/jpeg", "sent as image/jpeg, but the file is a PNG image"),
+        (make_svg(), "text/xml", "sent as text/xml, but the file is an SVG image"),
     ],
 )
 def test_declared_type_must_match_content(data: bytes, declared: str, phrase: str) -> None:
@@ -448,7 +479,7 @@ def test_size_messages(size: int, max_bytes: int, phrase: str) -> None:
 @pytest.mark.parametrize("cut", [20, 40, 100, 5000, -100, -12, -4, -1])
 def test_truncated_png_is_rejected(cut: int) -> None:
     data = make_png(noisy=True)
-    assert "the PNG file is corrupt or truncated" in rejected(data[:cut])
+    assert DAMAGED in rejected(data[:cut])
 
 
 def test_bad_crc_is_rejected() -> None:
@@ -456,14 +487,14 @@ def test_bad_crc_is_rejected() -> None:
     position = data.index(b"IDAT") + 100
     data[position] ^= 0xFF
     message = rejected(bytes(data))
-    assert "the PNG file is corrupt or truncated" in message
+    assert DAMAGED in message
     assert "bad checksum in the IDAT chunk" in message
 
 
 def test_garbage_after_header_is_rejected() -> None:
     header = make_png()[:33]
     garbage = hashlib.shake_256(b"garbage").digest(500)
-    assert "the PNG file is corrupt or truncated" in rejected(header + garbage)
+    assert DAMAGED in rejected(header + garbage)
 
 
 @pytest.mark.parametrize(
@@ -476,18 +507,18 @@ def test_garbage_after_header_is_rejected() -> None:
     ],
 )
 def test_undecodable_pixel_data_with_valid_checksums_is_rejected(idat: bytes, detail: str) -> None:
-    assert rejected(rgba_png(150, 150, idat)) == f"the PNG file is corrupt or truncated ({detail})"
+    assert rejected(rgba_png(150, 150, idat)) == f"{DAMAGED} (Details: {detail}.)"
 
 
 def test_data_after_the_end_chunk_is_rejected() -> None:
     message = rejected(make_png() + b"<script>alert(1)</script>")
-    assert "the PNG file is corrupt or truncated" in message
+    assert DAMAGED in message
     assert "after the end of the image" in message
 
 
 @pytest.mark.parametrize("size", [(0, 150), (150, 0)])
 def test_zero_size_png_is_rejected(size: tuple[int, int]) -> None:
-    assert "the PNG file is corrupt or truncated" in rejected(handmade_png(*size))
+    assert DAMAGED in rejected(handmade_png(*size))
 
 
 def test_png_without_ihdr_first_is_rejected() -> None:
@@ -502,16 +533,16 @@ def test_decompression_bomb_header_is_rejected_before_decoding() -> None:
     data = handmade_png(100_000, 100_000)
     assert len(data) < 100
     message = rejected(data)
-    assert "too large to decode safely" in message
+    assert "too large to open safely" in message
     assert "100000x100000 pixels" in message
-    assert "decompression bomb" in message
+    assert "150x150 pixels is the recommended size" in message
     assert f"{DEFAULT_MAX_PIXELS:,} pixels" in message
 
 
 def test_real_image_over_max_pixels_is_rejected() -> None:
     data = make_png(200, 200)
     message = rejected(data, max_pixels=10_000)
-    assert "too large to decode safely" in message
+    assert "too large to open safely" in message
     assert "200x200 pixels" in message
     assert check_image(data, max_pixels=40_000).width == 200
 
@@ -526,7 +557,7 @@ def test_pillow_decompression_bomb_checks_become_image_errors(
         filters_before = list(warnings.filters)
         message = rejected(make_png(size, size), max_pixels=1_000_000)
         assert warnings.filters == filters_before
-    assert "too large to decode safely" in message
+    assert "too large to open safely" in message
     assert "12x12" in message or "20x20" in message
     assert caught == []
     assert Image.MAX_IMAGE_PIXELS == 100
@@ -569,8 +600,9 @@ def test_small_png_whose_pixel_data_inflates_to_200_mib_is_rejected(
     inflated = record_inflating(monkeypatch)
     message = rejected(data)
     assert message == (
-        "the PNG image is not safe to decode: its pixel data decompresses to more than the "
-        "90,150 bytes that a 150x150 image needs (a possible decompression bomb)"
+        "The PNG file is not safe to open: its pixel data unpacks to more than the 90,150 bytes "
+        "that a 150x150 image needs (a file like this can be a decompression bomb, which attacks "
+        "servers). Open it in an image editor, export it again as PNG, and upload the new file."
     )
     # It stops as soon as it knows, never holding more than a bounded piece of the output.
     assert 90_150 + SLACK < sum(inflated) <= 90_150 + SLACK + 1
@@ -579,7 +611,7 @@ def test_small_png_whose_pixel_data_inflates_to_200_mib_is_rejected(
 
 def test_pixel_data_bomb_is_rejected_through_a_data_uri() -> None:
     uri = data_uri("image/png", rgba_png(150, 150, zero_stream(50 * 1024 * 1024)))
-    with pytest.raises(ImageError, match="a possible decompression bomb"):
+    with pytest.raises(ImageError, match="can be a decompression bomb"):
         check_data_uri(uri)
 
 
@@ -598,7 +630,7 @@ def test_pixel_data_must_inflate_to_what_each_layout_needs(
 
     assert check_image(png(raw)).width == size[0]
     assert check_image(png(raw + bytes(SLACK))).width == size[0]  # a little too much: tolerated
-    assert rejected(png(raw[:-1])).endswith("(the compressed pixel data is incomplete)")
+    assert rejected(png(raw[:-1])).endswith("(Details: the compressed pixel data is incomplete.)")
     message = rejected(png(raw + bytes(SLACK + 1)))
     assert f"{PIXEL_BOMB} {len(raw):,} bytes that a {size[0]}x{size[1]} image needs" in message
 
@@ -659,8 +691,7 @@ def test_a_little_extra_data_after_the_pixels_is_tolerated(idat: list[bytes]) ->
 def test_more_extra_data_after_the_compressed_pixels_is_rejected() -> None:
     idat = zlib.compress(rgba_data()) + bytes(SLACK + 1)  # never inflated, but hidden
     assert rejected(rgba_png(150, 150, idat)) == (
-        "the PNG file is corrupt or truncated "
-        "(there is unexpected data after the compressed pixel data)"
+        f"{DAMAGED} (Details: there is unexpected data after the compressed pixel data.)"
     )
 
 
@@ -681,14 +712,13 @@ def test_idat_chunks_must_be_consecutive() -> None:
     second = data.index(b"IDAT", data.index(b"IDAT") + 4) - 4
     data = data[:second] + chunk(b"tEXt", b"Comment\x00between") + data[second:]
     assert rejected(data) == (
-        "the PNG file is corrupt or truncated "
-        "(the IDAT chunks with the pixel data are not consecutive)"
+        f"{DAMAGED} (Details: the IDAT chunks with the pixel data are not consecutive.)"
     )
 
 
 def test_png_without_pixel_data_is_rejected() -> None:
     assert rejected(png_file(ihdr(150, 150))) == (
-        "the PNG file is corrupt or truncated (there is no IDAT chunk with the pixel data)"
+        f"{DAMAGED} (Details: there is no IDAT chunk with the pixel data.)"
     )
 
 
@@ -708,7 +738,7 @@ def test_png_without_pixel_data_is_rejected() -> None:
 def test_invalid_header_layouts_are_rejected(header: bytes, detail: str) -> None:
     data = png_file(header, chunk(b"IDAT", zlib.compress(rgba_data())))
     message = rejected(data)
-    assert message.startswith("the PNG file is corrupt or truncated (the header gives an ")
+    assert message.startswith(f"{DAMAGED} (Details: the header gives an ")
     assert detail in message
 
 
@@ -772,7 +802,7 @@ def test_damaged_compressed_metadata_is_rejected(build: Callable[[bytes], bytes]
     data = with_chunks(make_png(), build(b"this is not zlib data"))
     name = build(b"")[4:8].decode()
     assert rejected(data) == (
-        f"the PNG file is corrupt or truncated (the compressed data in the {name} chunk is damaged)"
+        f"{DAMAGED} (Details: the compressed data in the {name} chunk is damaged.)"
     )
 
 
@@ -791,11 +821,15 @@ def test_animated_png_passes() -> None:
 def test_animation_frame_bomb_is_rejected() -> None:
     message = rejected(animated_png(zero_stream(200 * 1024 * 1024)))
     assert message == (
-        "the PNG image is not safe to decode: its pixel data decompresses to more than the "
-        "1,620 bytes that a 20x20 animation frame needs (a possible decompression bomb)"
+        "The PNG file is not safe to open: its pixel data unpacks to more than the 1,620 bytes "
+        "that a 20x20 animation frame needs (a file like this can be a decompression bomb, which "
+        "attacks servers). Open it in an image editor, export it again as PNG, and upload the "
+        "new file."
     )
     short = zlib.compress(rgba_data(20, 20)[:-1])
-    assert rejected(animated_png(short)).endswith("(the compressed pixel data is incomplete)")
+    assert rejected(animated_png(short)).endswith(
+        "(Details: the compressed pixel data is incomplete.)"
+    )
 
 
 def test_animation_pixel_limit_counts_every_frame() -> None:
@@ -803,17 +837,18 @@ def test_animation_pixel_limit_counts_every_frame() -> None:
     assert check_image(data, max_pixels=800).width == 20
     message = rejected(data, max_pixels=799)
     assert message == (
-        "the PNG animation is too large to decode safely: its frames have 800 pixels in "
-        "total, more than the limit of 799 pixels (a possible decompression bomb)"
+        "The PNG file is not safe to open: its animation frames have 800 pixels in total, more "
+        "than the limit of 799 pixels (a file like this can be a decompression bomb, which "
+        "attacks servers). Upload a small still image instead."
     )
     huge = animated_png(zero_stream(1024 * 1024), frame_size=(100_000, 100_000))
-    assert "too large to decode safely: its frames have 10,000,000,400 pixels" in rejected(huge)
+    assert "its animation frames have 10,000,000,400 pixels in total" in rejected(huge)
 
 
 def test_frame_data_without_frame_control_is_rejected() -> None:
     data = with_chunks(make_png(), chunk(b"fdAT", b"\x00\x00\x00\x01" + zlib.compress(b"")))
     assert rejected(data) == (
-        "the PNG file is corrupt or truncated (an fdAT chunk has no frame control chunk before it)"
+        f"{DAMAGED} (Details: an fdAT chunk has no frame control chunk before it.)"
     )
 
 
@@ -825,40 +860,40 @@ def test_frame_data_without_frame_control_is_rejected() -> None:
     [
         (
             make_svg("<script>alert(1)</script>"),
-            "SVG images must not contain scripts (<script> element)",
+            "The SVG image contains a script (<script> element)",
         ),
         (
             make_svg('<g><h:script xmlns:h="http://www.w3.org/1999/xhtml">x()</h:script></g>'),
-            "SVG images must not contain scripts (<script> element)",
+            "The SVG image contains a script (<script> element)",
         ),
         (
             make_svg('<script xlink:href="#local"/>'),
-            "SVG images must not contain scripts (<script> element)",
+            "The SVG image contains a script (<script> element)",
         ),
         (
             make_svg('<handler type="application/ecmascript">x()</handler>'),
-            "SVG images must not contain scripts (<handler> element)",
+            "The SVG image contains a script (<handler> element)",
         ),
         (
             make_svg("", 'width="150" height="150" onload="alert(1)"'),
-            "SVG images must not contain event handler attributes (onload on <svg>)",
+            "The SVG image has an event handler attribute (onload on <svg>)",
         ),
         (
             make_svg('<g><rect width="5" height="5" onclick="steal()"/></g>'),
-            "SVG images must not contain event handler attributes (onclick on <rect>)",
+            "The SVG image has an event handler attribute (onclick on <rect>)",
         ),
         (
             make_svg('<g><rect ONMOUSEOVER="steal()"/></g>'),
-            "SVG images must not contain event handler attributes (ONMOUSEOVER on <rect>)",
+            "The SVG image has an event handler attribute (ONMOUSEOVER on <rect>)",
         ),
         (
             make_svg('<image xlink:href="http://evil.example/x.png"/>'),
-            'SVG images must not reference external resources (xlink:href="http://evil.example/'
+            'The SVG image refers to an outside resource (xlink:href="http://evil.example/'
             'x.png" on <image>)',
         ),
         (
             make_svg('<image href="http://evil.example/x.png"/>'),
-            'SVG images must not reference external resources (href="http://evil.example/x.png"'
+            'The SVG image refers to an outside resource (href="http://evil.example/x.png"'
             " on <image>)",
         ),
         (
@@ -878,15 +913,15 @@ def test_frame_data_without_frame_control_is_rejected() -> None:
             make_svg('<image href="data:image/svg+xml;base64,PHN2Zy8+"/>'),
             '(href="data:image/svg+xml;base64,PHN2Zy8+" on <image>)',
         ),
-        (make_svg('<image href="data:text/html,&lt;script&gt;"/>'), "external resources"),
-        (make_svg('<image href="data:image/png,rawbytes"/>'), "external resources"),
+        (make_svg('<image href="data:text/html,&lt;script&gt;"/>'), "an outside resource"),
+        (make_svg('<image href="data:image/png,rawbytes"/>'), "an outside resource"),
         (
             make_svg('<foreignObject><div xmlns="http://www.w3.org/1999/xhtml"/></foreignObject>'),
-            "SVG images must not contain HTML or other foreign content (<foreignObject> element)",
+            "The SVG image contains HTML or other foreign content (<foreignObject> element)",
         ),
         (
             make_svg("<style>rect { fill: url(http://evil.example/bg.png) }</style>"),
-            "SVG images must not reference external resources (url(http://evil.example/bg.png)"
+            "The SVG image refers to an outside resource (url(http://evil.example/bg.png)"
             " in <style>)",
         ),
         (
@@ -903,7 +938,7 @@ def test_frame_data_without_frame_control_is_rejected() -> None:
         ),
         (
             make_svg("<style>rect { fill: image-set('https://evil.example/x.png' 1x) }</style>"),
-            "external resources (image-set() in <style>)",
+            "an outside resource (image-set() in <style>)",
         ),
         (
             make_svg('<rect style="fill: url(http://evil.example/bg.png)"/>'),
@@ -915,11 +950,11 @@ def test_frame_data_without_frame_control_is_rejected() -> None:
         ),
         (
             make_svg('<style>@import "https://evil.example/x.css";</style>'),
-            "SVG images must not import external style sheets (@import in <style>)",
+            "The SVG image imports an outside style sheet (@import in <style>)",
         ),
         (
             make_svg("<style>@IMPORT url(#x);</style>"),
-            "SVG images must not import external style sheets (@import in <style>)",
+            "The SVG image imports an outside style sheet (@import in <style>)",
         ),
         (
             make_svg('<rect style="@import url(x.css)"/>'),
@@ -927,7 +962,7 @@ def test_frame_data_without_frame_control_is_rejected() -> None:
         ),
         (
             make_svg('<a href="#x"><set attributeName="href" to="javascript:alert(1)"/></a>'),
-            'SVG images must not animate links or event handlers (attributeName="href" on <set>)',
+            'The SVG image animates a link or an event handler (attributeName="href" on <set>)',
         ),
         (
             make_svg('<a href="#x"><animate attributeName="xlink:href" values="#a;http://x"/></a>'),
@@ -936,7 +971,7 @@ def test_frame_data_without_frame_control_is_rejected() -> None:
         (
             b'<?xml version="1.0"?>\n<?xml-stylesheet type="text/css" href="https://evil.example/'
             b'x.css"?>\n' + make_svg(),
-            "SVG images must not load style sheets (<?xml-stylesheet?> processing instruction)",
+            "The SVG file loads a style sheet (<?xml-stylesheet?> processing instruction)",
         ),
         (
             make_svg('<g><?xml-stylesheet href="x.css"?></g>'),
@@ -973,8 +1008,8 @@ SVG11_DOCTYPE = b"""<?xml version="1.0" standalone="no"?>
 @pytest.mark.parametrize("data", [BILLION_LAUGHS, EXTERNAL_ENTITY, SVG11_DOCTYPE])
 def test_dtd_and_entity_declarations_are_rejected(data: bytes) -> None:
     message = rejected(data)
-    assert "SVG images must not contain DTD or entity declarations (<!DOCTYPE svg>)" in message
-    assert "remove the DOCTYPE" in message
+    assert "The SVG file contains a DTD or entity declarations (<!DOCTYPE svg>)" in message
+    assert "Remove the DOCTYPE" in message
 
 
 @pytest.mark.parametrize(
@@ -988,12 +1023,12 @@ def test_dtd_and_entity_declarations_are_rejected(data: bytes) -> None:
         (b'<svg xmlns="http://www.w3.org/2000/svg"><a xlink:href="#x"/></svg>', "unbound prefix"),
         (b'<svg xmlns="http://www.w3.org/2000/svg"><text>&nbsp;</text></svg>', "undefined entity"),
         (b'  <?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "line 1, column 3"),
-        (b"<3 is not xml", "the SVG image is not well-formed XML"),
+        (b"<3 is not xml", "it is not well-formed XML"),
     ],
 )
 def test_malformed_xml_is_rejected_with_position(data: bytes, phrase: str) -> None:
     message = rejected(data)
-    assert "the SVG image is not well-formed XML" in message
+    assert "it is not well-formed XML" in message
     assert phrase in message
 
 
@@ -1002,17 +1037,17 @@ def test_malformed_xml_is_rejected_with_position(data: bytes, phrase: str) -> No
     [
         (
             make_svg("<title>Caf</title>").replace(b"Caf", b"Caf\xe9"),
-            "must be UTF-8 encoded (invalid UTF-8 at byte",
+            "is not saved as UTF-8 text (invalid UTF-8 at byte",
         ),
         (
             b'<?xml version="1.0" encoding="ISO-8859-1"?>' + make_svg(),
-            'must be UTF-8 encoded (the XML declaration says encoding="ISO-8859-1")',
+            'is not saved as UTF-8 text (its XML declaration says encoding="ISO-8859-1")',
         ),
     ],
 )
 def test_svg_must_be_utf8(data: bytes, phrase: str) -> None:
     message = rejected(data)
-    assert "SVG images must be UTF-8 encoded" in message
+    assert "The SVG file is not saved as UTF-8 text" in message
     assert phrase in message
 
 
@@ -1070,9 +1105,9 @@ def test_data_uri_with_invalid_base64_is_rejected(payload: str) -> None:
         (data_uri("image/gif", b"GIF89a"), "has media type image/gif"),
         ("data:text/html;base64,PHNjcmlwdD4=", "has media type text/html"),
         ("data:;base64,AAAA", "has no media type"),
-        ("http://example.org/badge.png", "the image is not a data URI"),
-        ("", "the image is not a data URI"),
-        ("  data:image/png;base64,AAAA", "the image is not a data URI"),
+        ("http://example.org/badge.png", "The image is not a data URI"),
+        ("", "The image is not a data URI"),
+        ("  data:image/png;base64,AAAA", "The image is not a data URI"),
         ("data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg'/>", "not base64-encoded"),
         ("data:image/svg+xml;utf8,<svg/>", "not base64-encoded"),
         ("data:image/png;base64;x=y,AAAA", "not base64-encoded"),
@@ -1084,7 +1119,7 @@ def test_bad_data_uris_are_rejected(uri: str, phrase: str) -> None:
         decode_data_uri(uri)
     message = str(excinfo.value)
     assert phrase in message
-    assert "data:image/png;base64,... and data:image/svg+xml;base64,..." in message
+    assert "Send it as data:image/png;base64,... or data:image/svg+xml;base64,..." in message
     with pytest.raises(ImageError):
         check_data_uri(uri)
 
@@ -1114,12 +1149,12 @@ def test_data_uri_declared_type_must_match_content() -> None:
     uri = data_uri("image/svg+xml", make_png())
     with pytest.raises(ImageError) as excinfo:
         check_data_uri(uri)
-    assert "declared image/svg+xml but the content is a PNG image" in str(excinfo.value)
+    assert "sent as image/svg+xml, but the file is a PNG image" in str(excinfo.value)
 
 
 def test_data_uri_limits_are_passed_on() -> None:
     uri = data_uri("image/png", make_png(200, 200))
-    with pytest.raises(ImageError, match="too large to decode safely"):
+    with pytest.raises(ImageError, match="too large to open safely"):
         check_data_uri(uri, max_pixels=1000)
     with pytest.raises(ImageError, match="too large"):
         check_data_uri(uri, max_bytes=50)
@@ -1127,7 +1162,7 @@ def test_data_uri_limits_are_passed_on() -> None:
 
 def test_data_uri_with_unsafe_svg_is_rejected() -> None:
     uri = data_uri("image/svg+xml", make_svg("<script>alert(1)</script>"))
-    with pytest.raises(ImageError, match=r"must not contain scripts \(<script> element\)"):
+    with pytest.raises(ImageError, match=r"contains a script \(<script> element\)"):
         check_data_uri(uri)
 
 
