@@ -270,14 +270,22 @@ def wallet_request() -> Response:
     return body_response(body, hosted.etag_of(body), cache_control=PRIVATE, content_type=VC_LD)
 
 
+# What a link may put in the form: far longer than any award address of ours.
+_MAX_PREFILL_URL = 2048
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 def verify() -> Response:
-    """A page where anyone can check a badge: its URL, its JWS, or the baked image."""
+    """A page where anyone can check a badge: its URL, its JWS, or the baked image.
+
+    ``?url=`` fills in the badge URL (an award's page links here so), to check with one press.
+    """
     if request.method == "GET":
         return page_response(
             "public/verify.html",
             result=None,
             error=None,
+            prefill_url=request.args.get("url", "")[:_MAX_PREFILL_URL],
             urls=context.urls(),
             cache_control=PRIVATE,
         )

@@ -123,7 +123,7 @@ def test_admin_awards_and_learner_sees(
 
     learner.goto(profile_url)
     learner.get_by_role("link", name="Explorer").click()
-    expect(learner.get_by_text("Valid")).to_be_visible()
+    expect(learner.get_by_text("Valid", exact=True)).to_be_visible()
     expect(learner.get_by_role("link", name="Add to LinkedIn profile")).to_be_visible()
 
     # The admin revokes Explorer after a confirmation; the learner is told why.

@@ -202,10 +202,10 @@ def test_every_page_carries_the_headers(
 
 
 def test_the_pages_that_run_scripts_load_them_from_static_files(
-    client: FlaskClient, as_admin: FlaskClient, site: dict[str, str]
+    client: FlaskClient, as_admin: FlaskClient, as_learner: FlaskClient, site: dict[str, str]
 ) -> None:
     pages = [
-        (client, site["assertion"], "copy-url.js"),
+        (as_learner, site["assertion"], "copy-url.js"),  # the owner's "Copy badge URL"
         (as_admin, "/studio/badges/new", "badge-form.js"),
         (as_admin, f"/studio/badges/{site['badge_id']}/edit", "badge-form.js"),
         (as_admin, "/studio/courses/new", "course-form.js"),
@@ -218,6 +218,9 @@ def test_the_pages_that_run_scripts_load_them_from_static_files(
         found = check_page(who.get(page, headers={"Accept": BROWSER}))
         assert found.scripts == [menu, f"/static/js/{script}"], page
     assert check_page(client.get("/badges")).scripts == [menu]
+    # Visitors of an award's page have nothing to copy (the address bar has the address).
+    visitor = client.get(site["assertion"], headers={"Accept": BROWSER})
+    assert check_page(visitor).scripts == [menu]
     # Every script is in use.
     shipped = {file.name for file in (STATIC / "js").iterdir()}
     assert shipped == {script for _, _, script in pages} | {"menu.js"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -376,23 +378,165 @@ def test_learner_hides_an_award(
     assert client.get(f"/public/assertions/{assertion['id']}").status_code == 200
 
 
-def test_award_page_has_export_buttons_and_open_graph(
-    client: FlaskClient, make_badge: Any, award: Any
+FORMATS = [
+    "Open Badges 3.0 credential (JSON-LD)",
+    "Open Badges 3.0 credential (VC-JWT)",
+    "Open Badges 3.0 image (VC-JWT)",
+    "Open Badges 2.0 image",
+    "Open Badges 2.0 signed image",
+    "Signed assertion (JWS)",
+    "Hosted JSON",
+]
+
+
+def award_page(client: FlaskClient, assertion: dict[str, Any]) -> str:
+    """An award's page, as a browser asks for it."""
+    response = client.get(f"/public/assertions/{assertion['id']}", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def links_to_files(page: str) -> list[str]:
+    """The addresses of the page's links that download a file."""
+    return re.findall(r'<a [^>]*href="([^"]+)"[^>]*\bdownload\b', page)
+
+
+def test_award_page_gives_its_owner_the_main_actions_first(
+    as_learner: FlaskClient, make_badge: Any, award: Any, people: dict[str, str]
 ) -> None:
     badge = make_badge(name="Explorer & Co")
-    assertion = award(badge["id"], "lea.page@example.org")["awards"][0]
-    page = client.get(
-        f"/public/assertions/{assertion['id']}", headers={"Accept": "text/html"}
-    ).get_data(as_text=True)
-    assert "lea.page" in page  # the recipient's display name
+    assertion = award(badge["id"], people["learner"])["awards"][0]
+    page = award_page(as_learner, assertion)
     assert '<meta property="og:title" content="Explorer &amp; Co">' in page
-    assert "Download badge image" in page and "Download signed badge image" in page
-    assert "Copy badge URL" in page and "Download JSON" in page
+    assert "/static/js/copy-url.js" in page
+    # The main actions, in this order, before the other formats.
+    main = [
+        'id="add-to-wallet"',
+        ">Add to LinkedIn profile</a>",
+        ">Download image</a>",
+        ">Share on LinkedIn</a>",
+        ">Share on X</a>",
+        ">Share on Facebook</a>",
+        ">Share by e-mail</a>",
+        ">Copy badge URL</button>",
+        "<summary>Other formats</summary>",
+        ">Hide from my profile</button>",
+    ]
+    places = [page.index(marker) for marker in main]
+    assert places == sorted(places)
+    # The main image is the Data Integrity one, the form wallets import; the others are all
+    # behind the disclosure, closed until opened, each with one line on who reads it.
+    image = f"/public/assertions/{assertion['id']}/image"
+    assert re.search(rf'href="[^"]*{image}\?format=ob3-di" download>Download image<', page)
+    formats = page.split("<summary>Other formats</summary>")[1].split("</details>")[0]
+    assert '<details class="formats">' in page and '<details class="formats" open' not in page
+    for name in FORMATS:
+        line = re.search(rf">{re.escape(name)}</a>\s*<span class=\"hint\">([^<]+)</span>", formats)
+        assert line is not None, name
+    assert "Badgr" in formats and "JSON Web Tokens" in formats
+    assert len(links_to_files(formats)) == len(FORMATS)
+    assert len(links_to_files(page)) == len(FORMATS) + 1  # and Download image
     linkedin = re.search(r'href="(https://www.linkedin.com/profile/add\?[^"]+)"', page)
     assert linkedin is not None
     link = linkedin.group(1).replace("&amp;", "&")
     assert "name=Explorer+%26+Co" in link and "organizationName=Example+Academy" in link
     assert f"certId={assertion['id']}" in link and "issueYear=" in link and "issueMonth=" in link
+
+
+def test_award_page_share_links_carry_the_escaped_award_url(
+    as_learner: FlaskClient, make_badge: Any, award: Any, people: dict[str, str]
+) -> None:
+    badge = make_badge(name='Tom & "Jerry"')
+    assertion = award(badge["id"], people["learner"])["awards"][0]
+    page = award_page(as_learner, assertion)
+    url = assertion["openBadgeId"]
+    quoted = urllib.parse.quote(url, safe="")
+    shares = {
+        "Share on LinkedIn": f"https://www.linkedin.com/sharing/share-offsite/?url={quoted}",
+        "Share on Facebook": f"https://www.facebook.com/sharer/sharer.php?u={quoted}",
+    }
+    for name, href in shares.items():
+        assert f'href="{href}" rel="noopener" target="_blank">{name}</a>' in page
+    tweet = re.search(r'href="(https://twitter.com/intent/tweet\?[^"]+)"', page)
+    assert tweet is not None
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(html.unescape(tweet.group(1))).query)
+    assert query["url"] == [url]
+    assert query["text"] == ['I earned the badge “Tom & "Jerry"” from Example Academy.']
+    mail = re.search(r'href="(mailto:\?[^"]+)"', page)
+    assert mail is not None
+    raw = html.unescape(mail.group(1))
+    assert "+" not in raw and " " not in raw  # mail programs read %20 as a space, not "+"
+    fields = urllib.parse.parse_qs(raw.removeprefix("mailto:?"))
+    assert fields["subject"] == ['My badge: Tom & "Jerry"']
+    assert fields["body"] == [f'I earned the badge “Tom & "Jerry"” from Example Academy. {url}']
+    assert f'data-url="{url}"' in page  # Copy badge URL
+    # The Open Graph preview those sites show.
+    assert f'<meta property="og:url" content="{url}">' in page
+    assert '<meta property="og:title" content="Tom &amp; &#34;Jerry&#34;">' in page
+
+
+@pytest.mark.parametrize("who", ["anonymous", "other learner", "admin"])
+def test_award_page_shows_visitors_the_record_and_no_downloads(
+    client: FlaskClient, make_badge: Any, award: Any, people: dict[str, str], who: str
+) -> None:
+    badge = make_badge(
+        name="Explorer",
+        criteria={"narrative": "Map <three> caves.", "url": "https://example.org/criteria"},
+    )
+    evidence = "https://portfolio.example.org/" + "x" * 150
+    assertion = award(
+        badge["id"],
+        people["learner"],
+        narrative="Mapped four.",
+        evidence=[{"url": evidence, "name": "Cave maps", "narrative": "Drawn by hand."}],
+    )["awards"][0]
+    email = {"anonymous": None, "other learner": people["other"], "admin": people["admin"]}[who]
+    if email is not None:
+        assert log_in(client, email, PASSWORD).status_code == 302
+    page = award_page(client, assertion)
+    assert "Awarded to <strong>Lea Learner</strong>" in page
+    assert "<dt>Issued on</dt>" in page
+    assert '<span class="status status-valid">Valid</span>' in page
+    assert "<h2>Criteria</h2>" in page and "Map &lt;three&gt; caves." in page
+    assert 'href="https://example.org/criteria"' in page
+    assert "<h2>Evidence</h2>" in page and "Drawn by hand." in page
+    assert f'<a href="{evidence}" rel="nofollow noopener">Cave maps</a>' in page
+    verify = f"/verify?url={assertion['openBadgeId']}"
+    assert f'href="{verify}">Verify</a>' in page
+    prefilled = client.get(verify).get_data(as_text=True)
+    assert re.search(rf'id="url" name="url"[^>]* value="{assertion["openBadgeId"]}"', prefilled)
+    # Nothing to download and none of the owner's actions.
+    assert links_to_files(page) == []
+    for owner_only in [
+        "add-to-wallet",
+        "Add to LinkedIn profile",
+        "Download",
+        "Other formats",
+        "Share on",
+        "Copy badge URL",
+        "copy-url.js",
+        "Hide from my profile",
+        "format=ob3",
+    ]:
+        assert owner_only not in page, owner_only
+    # Admins keep the way to revoke it.
+    assert ("Revoke…" in page) is (who == "admin")
+
+
+def test_award_page_of_a_revoked_award_offers_nothing_to_take(
+    as_learner: FlaskClient, api: Any, make_badge: Any, award: Any, people: dict[str, str]
+) -> None:
+    assertion = award(make_badge()["id"], people["learner"])["awards"][0]
+    api.post(f"/assertions/{assertion['id']}/revoke", {"reason": "Mistake"})
+    response = as_learner.get(
+        f"/public/assertions/{assertion['id']}", headers={"Accept": "text/html"}
+    )
+    assert response.status_code == 410
+    page = response.get_data(as_text=True)
+    assert "status-revoked" in page and "Mistake" in page
+    assert links_to_files(page) == []
+    assert "add-to-wallet" not in page and "Share on" not in page and "Other formats" not in page
+    assert f'href="/verify?url={assertion["openBadgeId"]}">Verify</a>' in page
 
 
 def test_user_directory_search(as_admin: FlaskClient, people: dict[str, str]) -> None:
