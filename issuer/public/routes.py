@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import segno
 from flask import Response, request
@@ -280,15 +281,17 @@ def verify() -> Response:
 
     ``?url=`` fills in the badge URL (an award's page links here so), to check with one press.
     """
+    # The address checked stays in its field, to correct it after a failed check.
+    source = request.args if request.method == "GET" else request.form
+    page = partial(
+        page_response,
+        "public/verify.html",
+        prefill_url=source.get("url", "")[:_MAX_PREFILL_URL],
+        urls=context.urls(),
+        cache_control=PRIVATE,
+    )
     if request.method == "GET":
-        return page_response(
-            "public/verify.html",
-            result=None,
-            error=None,
-            prefill_url=request.args.get("url", "")[:_MAX_PREFILL_URL],
-            urls=context.urls(),
-            cache_control=PRIVATE,
-        )
+        return page(result=None, error=None)
     try:
         result = verification.verify_submission(
             url=request.form.get("url"),
@@ -298,17 +301,8 @@ def verify() -> Response:
             trusted=context.trusted_keys(),
         )
     except ServiceError as error:
-        return page_response(
-            "public/verify.html",
-            status=error.status,
-            result=None,
-            error=error.message,
-            urls=context.urls(),
-            cache_control=PRIVATE,
-        )
-    return page_response(
-        "public/verify.html", result=result, error=None, urls=context.urls(), cache_control=PRIVATE
-    )
+        return page(status=error.status, result=None, error=error.message)
+    return page(result=result, error=None)
 
 
 @bp.get("/badges")

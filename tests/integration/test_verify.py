@@ -180,6 +180,10 @@ def test_verify_page(client: FlaskClient, assertion: dict[str, Any]) -> None:
     bad = client.post("/verify", data={"csrf_token": token.group(1), "jws": "nonsense"})
     assert bad.status_code == 400
     assert "not a compact JWS" in bad.get_data(as_text=True)
+    # A mistyped address stays in its field, to be corrected.
+    typo = f"{BASE_URL}/public/assertions/not-an-award"
+    wrong = client.post("/verify", data={"csrf_token": token.group(1), "url": typo})
+    assert f'value="{typo}"' in wrong.get_data(as_text=True)
 
 
 def test_verify_page_needs_the_csrf_token(client: FlaskClient, assertion: dict[str, Any]) -> None:
