@@ -9,6 +9,7 @@ views, which give the same answers.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterable
@@ -29,11 +30,14 @@ from issuer.public.responses import (
     image_headers,
 )
 from issuer.services import credentials, exports
+from issuer.services.errors import ServiceError
 from issuer.services.hosted import etag_of, hosted_assertion
 from issuer.services.signing import ProofSigner, Signer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
 
 _PATH = re.compile(
     r"/public/assertions/([0-9a-fA-F-]{36})(\.json|/signed|/image|/credential\.json)?"
@@ -76,9 +80,16 @@ class HostedAssertionFastPath:
         ):
             return self.next_app(environ, start_response)
         try:
+            assertion_id = uuid.UUID(match.group(1))
+        except ValueError:  # dashes in odd places: the views answer 404
+            return self.next_app(environ, start_response)
+        try:
             with self.app.app_context():
-                status, body, headers = self._answer(uuid.UUID(match.group(1)), suffix, environ)
-        except Exception:  # unknown ids, revoked exports, errors: the views answer those
+                status, body, headers = self._answer(assertion_id, suffix, environ)
+        except (_NeedsTheView, ServiceError):  # first signing, unknown ids, revoked exports
+            return self.next_app(environ, start_response)
+        except Exception:  # a fault here must not take the views' answer away: log it
+            log.exception("the fast path failed on %s; the views answer", environ.get("PATH_INFO"))
             return self.next_app(environ, start_response)
         start_response(f"{status} {HTTP_STATUS_CODES[status]}", headers)
         return [b"" if method == "HEAD" else body]
