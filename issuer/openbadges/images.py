@@ -178,10 +178,10 @@ def _check_size(size: int, max_bytes: int) -> None:
 def _format_bytes(size: int) -> str:
     if size < 1024:
         return "1 byte" if size == 1 else f"{size} bytes"
-    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2)):
         if size >= factor:
             return f"{_format_number(round(size / factor, 1))} {unit}"
-    raise AssertionError("unreachable")  # pragma: no cover
+    return f"{_format_number(round(size / 1024, 1))} KiB"
 
 
 def _format_number(value: float) -> str:
