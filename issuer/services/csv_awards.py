@@ -10,10 +10,10 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
 
+from issuer.award_csv import CsvFormatError, RecipientRow, Roster, parse_roster
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, CsvUpload
 from issuer.models.types import utcnow
-from issuer.openbadges.award_csv import CsvFormatError, RecipientRow, Roster, parse_roster
 from issuer.services.awards import (
     EAGER_SIGNING_LIMIT,
     AwardOutcome,

@@ -11,9 +11,9 @@ from flask_login import current_user
 
 from issuer import context
 from issuer.auth.access import admin_required
+from issuer.award_csv import COLUMNS, MAX_ROWS
 from issuer.extensions import db
 from issuer.models import CsvUpload
-from issuer.openbadges.award_csv import COLUMNS, MAX_ROWS
 from issuer.services import csv_awards, profiles
 from issuer.services.badges import get_badge
 from issuer.services.errors import ServiceError

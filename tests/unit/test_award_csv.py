@@ -1,4 +1,4 @@
-"""Unit tests for issuer.openbadges.award_csv: parsing a bulk-award CSV file of recipients."""
+"""Unit tests for issuer.award_csv: parsing a bulk-award CSV file of recipients."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from issuer.openbadges.award_csv import (
+from issuer.award_csv import (
     COLUMNS,
     MAX_ROWS,
     CsvFormatError,
