@@ -27,9 +27,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, BadgeTally, Course, OutboxEmail, StageCompletion
 from issuer.models.types import utcnow
+from issuer.services.badges import get_badge
 from issuer.services.batches import among
 from issuer.services.courses import count_learners
-from issuer.services.errors import NotFoundError
 from issuer.services.outbox import MAX_ATTEMPTS
 
 WEEKS = 12
@@ -158,20 +158,14 @@ def badge_overview(
     badge_id: uuid.UUID, *, period: str = "month", page: int = 1, now: datetime | None = None
 ) -> BadgeOverview:
     """Return a badge, its award counts, its awards per week or month and a page of holders."""
-    badge = db.session.scalars(
-        select(BadgeClass).where(BadgeClass.id == badge_id).options(joinedload(BadgeClass.issuer))
-    ).one_or_none()
-    if badge is None:
-        raise NotFoundError(f"no badge with id {badge_id}")
+    badge = get_badge(badge_id)
     if period not in PERIODS:
         raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
     moment = now or utcnow()
     bounds = week_bounds(moment, WEEKS) if period == "week" else month_bounds(moment, MONTHS)
+    badges = _badges(badge_id)
     series = _series(
-        period,
-        bounds,
-        _made_per_bucket(bounds, _badges(badge_id)),
-        _revoked_per_bucket(bounds, _badges(badge_id)),
+        period, bounds, _made_per_bucket(bounds, badges), _revoked_per_bucket(bounds, badges)
     )
     tally = db.session.execute(
         select(BadgeTally.awarded, BadgeTally.revoked).where(BadgeTally.badge_id == badge_id)
