@@ -9,9 +9,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from issuer import context
+from issuer import context, delivery
 from issuer.extensions import db
-from issuer.mail import MailConfigError, sender_from_config
+from issuer.mail import MailConfigError, MailSender, sender_from_config
 from issuer.services import outbox
 from issuer.services import users as user_service
 from issuer.services.errors import ServiceError
@@ -141,16 +141,45 @@ def _kind(key: StoredKey) -> str:
 
 @outbox_cli.command("send")
 def send_outbox() -> None:
-    """Send every queued e-mail that is due; failed ones wait for their next retry.
+    """Send every queued e-mail that is due, once; failed ones wait for their next retry.
 
-    Safe to run from cron beside the web processes: no e-mail is sent twice at once.
+    Safe to run beside the web processes and workers: no e-mail is sent twice at once.
     """
-    try:
-        sender = sender_from_config(current_app.config)
-    except MailConfigError as error:
-        raise click.ClickException(str(error)) from None
+    sender = _checked_sender()
     try:
         report = outbox.deliver_all_due(sender, mail_from=str(current_app.config["MAIL_FROM"]))
     finally:
         sender.close()
-    click.echo(f"sent {report.sent}, failed {report.failed}, waiting {report.remaining}")
+    click.echo(_summary(report))
+
+
+@outbox_cli.command("work")
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.1),
+    default=delivery.POLL_SECONDS,
+    show_default=True,
+    help="Seconds between looks for new e-mail.",
+)
+def work_outbox(poll: float) -> None:
+    """Send queued e-mail as it falls due, until SIGTERM or Ctrl-C (the e-mail worker).
+
+    On a signal it finishes the e-mail it is sending and exits. Several workers, on several
+    hosts, may run at once: each e-mail is claimed by one of them.
+    """
+    _checked_sender().close()  # a malformed ISSUER_SMTP_URL stops it now, not in every round
+    click.echo(f"outbox worker: sending due e-mail, looking every {poll:g} s")
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    delivery.work(app, poll=poll, report=lambda report: click.echo(_summary(report)))
+    click.echo("outbox worker: stopped")
+
+
+def _checked_sender() -> MailSender:
+    try:
+        return sender_from_config(current_app.config)
+    except MailConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _summary(report: outbox.DeliveryReport) -> str:
+    return f"sent {report.sent}, failed {report.failed}, waiting {report.remaining}"

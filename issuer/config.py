@@ -45,8 +45,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SMTP_URL": env.get("ISSUER_SMTP_URL") or None,
         # Unset: badges@<host of BASE_URL> (localhost for an IP address).
         "MAIL_FROM": env.get("ISSUER_MAIL_FROM") or None,
-        # "background": each web process sends its outbox in a thread; "off": only the
-        # `flask outbox send` command does.
+        # "background": each web process also sends its outbox, in a thread (the quick start);
+        # "off": only `flask outbox work` (the worker, for production) or `outbox send` do.
         "OUTBOX_DELIVERY": env.get("ISSUER_OUTBOX_DELIVERY") or "background",
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none), so
         # that recorded client addresses are the clients', not the proxy's.

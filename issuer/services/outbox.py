@@ -1,9 +1,9 @@
 """The e-mail outbox: mail is written in the transaction that caused it and sent after commit.
 
 An award never waits for, or fails because of, the mail server: ``enqueue`` only inserts rows.
-Delivery happens later, by ``flask --app wsgi outbox send`` or by a background thread in each
-web process (``OUTBOX_DELIVERY = "background"``, see issuer.delivery), and retries with
-growing pauses.
+Delivery happens later, by the delivery loop of issuer.delivery (the ``flask --app wsgi outbox
+work`` process, or a background thread in each web process) or by ``flask --app wsgi outbox
+send``, and retries with growing pauses.
 
 Delivery is at least once. Each e-mail is claimed in its own short transaction (``FOR UPDATE
 SKIP LOCKED`` on PostgreSQL, a single atomic UPDATE on SQLite) by pushing its next attempt a
@@ -169,13 +169,14 @@ def deliver_all_due(
     now: datetime | None = None,
     mail_from: str,
     session: Session | None = None,
-    pace: Callable[[], bool] | None = None,
+    keep_going: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
     """Send every e-mail due at ``now``, like deliver_due without a limit.
 
-    ``pace`` is called before each e-mail and may wait; when it returns False the run ends.
+    ``keep_going`` is asked before each e-mail; when it says False the run ends, and the
+    e-mails it claimed but did not send are due again at once, for the next sender.
     """
-    run = _Run(sender, session or db.session(), now, mail_from, pace)
+    run = _Run(sender, session or db.session(), now, mail_from, keep_going)
     run.deliver(None)
     return run.report()
 
@@ -190,6 +191,16 @@ def pending_count(session: Session | None = None) -> int:
     return count or 0
 
 
+def next_due_at(session: Session | None = None) -> datetime | None:
+    """When the next unsent e-mail is due (None when there is none to send or retry)."""
+    due: datetime | None = (session or db.session).scalar(
+        select(func.min(_outbox.c.next_attempt_at)).where(
+            _outbox.c.sent_at.is_(None), _outbox.c.attempts < MAX_ATTEMPTS
+        )
+    )
+    return due
+
+
 class _Run:
     """One delivery run: claims due e-mails a few at a time and sends them one by one."""
 
@@ -199,14 +210,14 @@ class _Run:
         session: Session,
         now: datetime | None,
         mail_from: str,
-        pace: Callable[[], bool] | None = None,
+        keep_going: Callable[[], bool] | None = None,
     ) -> None:
         self.sender = sender
         self.session = session
         self.now = now or utcnow()
         self.mail_from = mail_from
         self.domain = domain_of(self.mail_from)
-        self.pace = pace
+        self.keep_going = keep_going
         self.sent = self.failed = 0
 
     def deliver(self, limit: int | None) -> None:
@@ -218,7 +229,8 @@ class _Run:
                 return
             deadline = time.monotonic() + LEASE.total_seconds() / 2
             for index, row in enumerate(claimed):
-                if (self.pace is not None and not self.pace()) or time.monotonic() > deadline:
+                stopping = self.keep_going is not None and not self.keep_going()
+                if stopping or time.monotonic() > deadline:
                     self.release([later.id for later in claimed[index:]])
                     return
                 self.send(row)

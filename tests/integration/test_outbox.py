@@ -1,4 +1,4 @@
-"""The e-mail outbox: delivery after commit, retries, the CLI and the background thread."""
+"""The e-mail outbox: delivery after commit, retries, the CLI, the delivery loop and thread."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from flask import Flask
@@ -22,7 +23,6 @@ from issuer.mail import MailDeliveryError, sender_from_config
 from issuer.models import OutboxEmail
 from issuer.models.types import utcnow
 from issuer.services import outbox
-from issuer.services.keystore import MemoryKeyStore
 from issuer.services.outbox import (
     MAX_ATTEMPTS,
     DeliveryReport,
@@ -383,9 +383,9 @@ def test_background_delivery_after_the_request(
     app: Flask, api: ApiClient, smtp: Mailbox, make_badge: Any
 ) -> None:
     app.config["OUTBOX_DELIVERY"] = "background"
-    worker = delivery.worker(app)
+    loop = delivery.loop(app)
     badge = make_badge()
-    assert not worker.running  # creating a badge queues no e-mail
+    assert not loop.running  # creating a badge queues no e-mail
 
     response = api.post(f"/badges/{badge['id']}/awards", {"recipients": ["ada@example.org"]})
 
@@ -393,7 +393,7 @@ def test_background_delivery_after_the_request(
     wait_for(lambda: len(smtp.messages) == 1, "the e-mail")
     wait_for(lambda: rows(app)[0].sent_at is not None, "the e-mail to be marked as sent")
     assert smtp.recipients == [["ada@example.org"]]
-    wait_for(lambda: not worker.running, "the idle thread to end")
+    assert loop.running  # it stays, asleep until the next commit or poll
 
     api.post(f"/badges/{badge['id']}/awards", {"recipients": ["grace@example.org"]})
     wait_for(lambda: len(smtp.messages) == 2, "the second e-mail")
@@ -413,10 +413,10 @@ def test_background_delivery_with_the_server_down(
     (row,) = rows(app)
     assert row.sent_at is None
     assert row.next_attempt_at > utcnow()
-    worker = delivery.worker(app)
-    assert worker.running  # waits to retry
-    worker.stop()
-    assert not worker.running
+    loop = delivery.loop(app)
+    assert loop.running  # asleep until the retry is due
+    loop.stop()
+    assert not loop.running
     assert count(app, OutboxEmail) == 1
 
 
@@ -426,7 +426,7 @@ def test_no_background_delivery_when_off(
     badge = make_badge()
     api.post(f"/badges/{badge['id']}/awards", {"recipients": ["ada@example.org"]})
     time.sleep(0.2)
-    assert not delivery.worker(app).running
+    assert not delivery.loop(app).running
     assert smtp.messages == []
     assert rows(app)[0].sent_at is None
 
@@ -438,46 +438,76 @@ def test_no_thread_for_requests_without_email(app: Flask, api: ApiClient, make_b
     bad = api.post(f"/badges/{badge['id']}/awards", {"recipients": ["not an address"]})
     assert bad.status_code == 400
     queue(app, "ada@example.org")  # committed outside a request, as a CLI command would
-    assert not delivery.worker(app).running
+    assert not delivery.loop(app).running
     assert rows(app)[0].sent_at is None
 
 
-def test_the_worker_gives_way_to_requests(app: Flask) -> None:
-    worker = delivery.worker(app)
-    delivery._busy.add(-1)  # a request in progress in another thread
-    try:
-        started = time.monotonic()
-        assert worker._pace() is True  # waited, then went ahead anyway
-        assert time.monotonic() - started >= delivery.YIELD_SECONDS * 0.9
-    finally:
-        delivery._busy.discard(-1)
-    started = time.monotonic()
-    assert worker._pace() is True
-    assert time.monotonic() - started < delivery.YIELD_SECONDS / 2
-
-
-def test_requests_are_tracked_only_while_they_run(
-    make_app: Callable[..., Flask], keystore: MemoryKeyStore
-) -> None:
-    background = make_app(keystore, OUTBOX_DELIVERY="background")
-    seen: list[bool] = []
-    background.before_request(lambda: seen.append(bool(delivery._busy)))
-    assert background.test_client().get("/").status_code == 200
-    assert seen and all(seen)
-    assert not delivery._busy
-
-
 def test_stop_and_restart(app: Flask, smtp: Mailbox) -> None:
-    worker = delivery.worker(app)
-    worker.stop()  # not running: nothing to do
+    loop = delivery.loop(app)
+    loop.stop()  # not running: nothing to do
     queue(app, "ada@example.org")
-    worker.kick()
+    loop.wake()
     wait_for(lambda: len(smtp.messages) == 1, "the e-mail")
-    worker.stop()
-    assert not worker.running
+    loop.stop()
+    assert not loop.running
     queue(app, "grace@example.org")
-    worker.kick()
+    loop.wake()
     wait_for(lambda: len(smtp.messages) == 2, "the e-mail after a restart")
+    delivery.stop_all()
+    assert not loop.running
+
+
+# The delivery loop's rounds -------------------------------------------------------------------
+
+
+def test_a_round_sleeps_until_the_next_retry_or_a_poll(app: Flask, smtp_down: str) -> None:
+    loop = delivery.DeliveryLoop(app, poll=600)
+    assert loop.deliver() == 600  # nothing queued: the whole poll
+    queue(app, "ada@example.org")
+    pause = loop.deliver()  # fails; the retry is due in a minute
+    assert rows(app)[0].attempts == 1
+    assert 50 < pause <= 60
+    assert delivery.DeliveryLoop(app, poll=5).deliver() == 5  # a poll comes sooner
+
+
+def test_a_round_does_not_spin_on_email_another_sender_is_claiming(app: Flask) -> None:
+    queue(app, "ada@example.org")
+    loop = delivery.DeliveryLoop(app, poll=600)
+    # Due, yet not claimed: another sender holds its row locked while it claims it.
+    with patch.object(outbox._Run, "claim", return_value=[]):
+        assert loop.deliver() == delivery.MIN_PAUSE_SECONDS
+
+
+def test_a_failing_round_is_logged_and_retried_after_a_poll(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["SMTP_URL"] = "smtp://mail.example.org:twenty-five"
+    loop = delivery.DeliveryLoop(app, poll=7)
+    with caplog.at_level(logging.ERROR, logger="issuer.delivery"):
+        assert loop.deliver() == 7
+        assert loop.deliver() == 7
+    first, second = caplog.records
+    assert "ISSUER_SMTP_URL is malformed" in first.getMessage()
+    assert first.exc_info  # the traceback once
+    assert not second.exc_info  # then a line per round
+
+
+def test_a_stopped_run_leaves_the_rest_due_for_the_next_sender(app: Flask) -> None:
+    queue(app, "first@example.org")
+    queue(app, "second@example.org")
+    queue(app, "third@example.org")
+    sent: list[str] = []
+    lock = threading.Lock()
+    with app.app_context():
+        report = deliver_all_due(
+            SlowSender(sent, lock), mail_from=FROM, keep_going=lambda: not sent
+        )
+    assert report == DeliveryReport(sent=1, failed=0, remaining=2)
+    assert sent == ["first@example.org"]
+    unsent = [row for row in rows(app) if row.sent_at is None]
+    assert [row.attempts for row in unsent] == [0, 0]
+    assert all(row.next_attempt_at <= utcnow() for row in unsent)  # not a lease ahead
+    assert deliver(app).sent == 2
 
 
 # Configuration --------------------------------------------------------------------------------
