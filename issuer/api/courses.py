@@ -11,7 +11,7 @@ from issuer.api import bp
 from issuer.api.parsing import json_body, optional_datetime
 from issuer.api.serializers import completion_json, course_json
 from issuer.extensions import db
-from issuer.services import courses
+from issuer.services import completions, courses, progress
 
 
 @bp.post("/courses")
@@ -29,7 +29,7 @@ def create_course() -> Response:
 def list_courses() -> Response:
     """List every course with its stages."""
     found = courses.list_courses()
-    counts = courses.count_learners([c.id for c in found])
+    counts = progress.count_learners([c.id for c in found])
     return jsonify({"courses": [course_json(c, counts.get(c.id, (0, 0))) for c in found]})
 
 
@@ -37,7 +37,7 @@ def list_courses() -> Response:
 def get_course(course_id: uuid.UUID) -> Response:
     """Show one course."""
     course = courses.get_course(course_id)
-    return jsonify(course_json(course, courses.count_learners([course_id]).get(course_id, (0, 0))))
+    return jsonify(course_json(course, progress.count_learners([course_id]).get(course_id, (0, 0))))
 
 
 @bp.patch("/courses/<uuid:course_id>")
@@ -45,7 +45,7 @@ def update_course(course_id: uuid.UUID) -> Response:
     """Change a course: its name, description, stages or completion badge."""
     course = courses.update_course(course_id, json_body("course-update"))
     db.session.commit()
-    return jsonify(course_json(course, courses.count_learners([course_id]).get(course_id, (0, 0))))
+    return jsonify(course_json(course, progress.count_learners([course_id]).get(course_id, (0, 0))))
 
 
 @bp.post("/courses/<uuid:course_id>/stages/<uuid:stage_id>/completions")
@@ -53,12 +53,12 @@ def complete_stage(course_id: uuid.UUID, stage_id: uuid.UUID) -> Response:
     """Record that one learner (``user``) or several (``users``) completed a stage."""
     body = json_body("completion-create")
     single = "user" in body
-    results = courses.complete_stage(
+    results = completions.complete_stage(
         course_id,
         stage_id,
         [body["user"]] if single else body["users"],
         completed_at=optional_datetime(body.get("completed_at")),
-        reporter=courses.Reporter("api", g.api_user.id, request.remote_addr),
+        reporter=completions.Reporter("api", g.api_user.id, request.remote_addr),
         signer=context.signer(),
     )
     db.session.commit()

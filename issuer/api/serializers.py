@@ -7,7 +7,7 @@ from typing import Any
 from issuer.models import Assertion, BadgeClass, Course, Issuer, User
 from issuer.openbadges.ob2 import format_datetime
 from issuer.openbadges.urls import PublicUrls
-from issuer.services.courses import CompletionResult
+from issuer.services.completions import CompletionResult
 from issuer.services.csv_awards import CsvAwardPlan
 from issuer.services.verification import Verification
 
@@ -153,18 +153,18 @@ def course_json(course: Course, learners: tuple[int, int] = (0, 0)) -> dict[str,
 
 def completion_json(result: CompletionResult, urls: PublicUrls) -> dict[str, Any]:
     """Describe what one learner's stage completion did."""
-    completion = result.completion
+    course_award = result.course_award
     return {
-        "id": str(completion.id),
-        "user": result.user.email,
-        "user_id": str(result.user.id),
-        "stage": str(completion.stage_id),
+        "id": str(result.completion_id),
+        "user": result.email,
+        "user_id": str(result.user_id),
+        "stage": str(result.stage_id),
         "status": "completed" if result.new else "already_completed",
-        "completed_at": format_datetime(completion.completed_at),
-        "recorded_at": format_datetime(completion.recorded_at),
-        "award": award_json(result.award, urls) if result.award else None,
+        "completed_at": format_datetime(result.completed_at),
+        "recorded_at": format_datetime(result.recorded_at),
+        "award": award_json(result.award.award, urls) if result.award else None,
         "course_completed": result.course_completed,
-        "course_award": award_json(result.course_award, urls) if result.course_award else None,
+        "course_award": award_json(course_award.award, urls) if course_award else None,
     }
 
 

@@ -13,8 +13,8 @@ from issuer.auth.access import login_required, signed_in_user
 from issuer.extensions import db
 from issuer.models import User
 from issuer.profiles import bp
-from issuer.services import courses, profiles
 from issuer.services import notifications as inbox
+from issuer.services import profiles, progress
 
 
 def init_app(app: Flask) -> None:
@@ -34,7 +34,7 @@ def show_profile(user_id: uuid.UUID) -> str:
     return render_template(
         "profiles/profile.html",
         profile=profile,
-        progress=courses.course_progress(user_id),
+        progress=progress.course_progress(user_id),
         viewer=viewer,
         account_actions=_account_actions,
         urls=context.urls(),

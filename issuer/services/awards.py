@@ -8,17 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, User
 from issuer.models.badges import CURRENT_AWARD
 from issuer.models.types import utcnow
-from issuer.openbadges.identity import InvalidEmailError, new_salt, normalize_email
+from issuer.openbadges.identity import InvalidEmailError, normalize_email
 from issuer.openbadges.timestamps import RANGE, TimestampError, check_timestamp
 from issuer.openbadges.urls import PublicUrls
+from issuer.services.assertions import NewAward, new_award
 from issuer.services.badges import count_all_awards, get_badge
-from issuer.services.batches import among, insert_rows
+from issuer.services.batches import PerDialect, any_of, insert_rows, value_lists
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.notifications import notify_awards, notify_revocation
 from issuer.services.profiles import feed_enabled
@@ -106,12 +107,41 @@ class Validity(Protocol):
         """Days from issue to expiry, or None."""
 
 
+class AwardedBadge(Validity, Protocol):
+    """A badge as far as awarding it goes: its model object, or the facts a caller read."""
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The badge's id."""
+
+    @property
+    def name(self) -> str:
+        """Its name, for messages."""
+
+    @property
+    def issuer_id(self) -> uuid.UUID:
+        """Its issuer, whose key signs."""
+
+    @property
+    def archived(self) -> bool:
+        """Whether it takes no new awards."""
+
+    @property
+    def post_to_feed(self) -> bool:
+        """Whether its new awards go to the feed (as far as the badge decides)."""
+
+
 def awardable_badge(badge_id: uuid.UUID) -> BadgeClass:
     """Return a badge that may be awarded now; raise for unknown or archived badges."""
     badge = get_badge(badge_id)
+    check_awardable(badge)
+    return badge
+
+
+def check_awardable(badge: AwardedBadge) -> None:
+    """Raise InvalidInputError when the badge may not be awarded now (it is archived)."""
     if badge.archived:
         raise archived_error(badge.name)
-    return badge
 
 
 def archived_error(badge_name: str, field: str = "badge") -> InvalidInputError:
@@ -154,7 +184,7 @@ def award_time(value: datetime, field: str) -> datetime:
 
 
 def grant_badge(
-    badge: BadgeClass,
+    badge: AwardedBadge,
     grants: Sequence[Grant],
     signer: Signer,
     *,
@@ -181,38 +211,34 @@ def grant_badge(
         held = current_awards(badge.id, list(user_ids.values()))
 
     new_ids: dict[uuid.UUID, uuid.UUID] = {}  # recipient id -> new assertion id
-    rows: list[dict[str, Any]] = []
+    rows: list[NewAward] = []
     for grant in grants:
         recipient_id = user_ids[grant.email]
         if recipient_id in held or recipient_id in new_ids:
             continue
-        new_ids[recipient_id] = uuid.uuid4()
-        rows.append(
-            {
-                "id": new_ids[recipient_id],
-                "badge_id": badge.id,
-                "recipient_id": recipient_id,
-                "recipient_email": grant.email,
-                "salt": new_salt(),
-                "issued_on": grant.issued_on,
-                "expires": grant.expires,
-                "narrative": grant.narrative,
-                "evidence": [dict(item) for item in grant.evidence],
-                "revoked": False,
-                "duplicate": allow_duplicate,
-                "in_feed": in_feed,
-                "created_at": now,
-            }
+        row = new_award(
+            badge.id,
+            recipient_id,
+            grant.email,
+            issued_on=grant.issued_on,
+            expires=grant.expires,
+            narrative=grant.narrative,
+            evidence=grant.evidence,
+            duplicate=allow_duplicate,
+            in_feed=in_feed,
+            now=now,
         )
+        new_ids[recipient_id] = row.id
+        rows.append(row)
     if sign_now if sign_now is not None else len(grants) <= EAGER_SIGNING_LIMIT:
         for row, jws in zip(rows, signer.sign_many(badge.issuer_id, rows), strict=True):
-            row["signed_jws"] = jws
-            row["signed_kid"] = signer.key.kid
+            row.signed_jws = jws
+            row.signed_kid = signer.key.kid
     created = _insert_awards(rows, allow_duplicate=allow_duplicate)
     if len(created) < len(rows):
         # A concurrent request awarded some of these recipients after we looked: they hold
         # that award now, exactly as if it had been there before.
-        lost = [row["recipient_id"] for row in rows if row["id"] not in created]
+        lost = [row.recipient_id for row in rows if row.id not in created]
         held.update(current_awards(badge.id, lost))
         if any(recipient_id not in held for recipient_id in lost):  # revoked meanwhile, too
             raise ConflictError(
@@ -241,7 +267,7 @@ def feed_post_allowed(badge_posts_to_feed: bool) -> bool:
 
 
 def _insert_awards(
-    rows: Sequence[dict[str, Any]], *, allow_duplicate: bool
+    rows: Sequence[NewAward], *, allow_duplicate: bool
 ) -> dict[uuid.UUID, Assertion]:
     """Insert award rows; skip those whose recipient got the badge meanwhile. The new ones by id.
 
@@ -250,8 +276,9 @@ def _insert_awards(
     index on current awards decides races: the loser inserts nothing and does not fail.
     """
     unique = () if allow_duplicate else ("badge_id", "recipient_id")
+    columns = [row.columns() for row in rows]
     awards = insert_rows(
-        Assertion, rows, unique=unique, where=text(CURRENT_AWARD), returning=Assertion
+        Assertion, columns, unique=unique, where=text(CURRENT_AWARD), returning=Assertion
     )
     return {award.id: award for award in awards}
 
@@ -351,14 +378,8 @@ def held_badge_ids(user_id: uuid.UUID) -> set[uuid.UUID]:
 def current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Assertion]:
     """Return each recipient's oldest unrevoked award of this badge."""
     held: dict[uuid.UUID, Assertion] = {}
-    for recipients in among(Assertion.recipient_id, user_ids):
-        # Unordered: an ORDER BY lets the planner walk the badge's awards by date instead of
-        # looking up these recipients, which grows with the badge. Few rows: sorted here.
-        awards = db.session.scalars(
-            select(Assertion).where(
-                Assertion.badge_id == badge_id, recipients, Assertion.revoked.is_(False)
-            )
-        )
+    for part in value_lists(user_ids):
+        awards = db.session.scalars(_CURRENT.current(), {"badge_id": badge_id, "user_ids": part})
         for award in awards:
             kept = held.get(award.recipient_id)
             if kept is None or (award.created_at, award.id) < (kept.created_at, kept.id):
@@ -369,7 +390,22 @@ def current_awards(badge_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.
 def find_user_ids(emails: Sequence[str]) -> dict[str, uuid.UUID]:
     """Return the ids of the users with these normalised addresses (unknown ones are left out)."""
     found: dict[str, uuid.UUID] = {}
-    for addresses in among(User.email, emails):
-        rows = db.session.execute(select(User.email, User.id).where(addresses))
+    for part in value_lists(emails):
+        rows = db.session.execute(_USER_IDS.current(), {"emails": part})
         found.update({email: user_id for email, user_id in rows})
     return found
+
+
+# Built once: awarding runs them for every call (see batches.PerDialect).
+_CURRENT = PerDialect(
+    # Unordered: an ORDER BY lets the planner walk the badge's awards by date instead of
+    # looking up these recipients, which grows with the badge. Few rows: sorted by the caller.
+    lambda dialect: select(Assertion).where(
+        Assertion.badge_id == bindparam("badge_id"),
+        any_of(Assertion.recipient_id, dialect, "user_ids"),
+        Assertion.revoked.is_(False),
+    )
+)
+_USER_IDS = PerDialect(
+    lambda dialect: select(User.email, User.id).where(any_of(User.email, dialect, "emails"))
+)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -16,9 +18,11 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
 from issuer.extensions import db
@@ -34,21 +38,74 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def among(column: InstrumentedAttribute[T], values: Sequence[T]) -> Iterator[ColumnElement[bool]]:
-    """Conditions that together select the rows whose ``column`` is one of ``values``.
+# The databases the issuer runs on: statements that differ between them are built for each.
+DIALECTS = ("sqlite", "postgresql")
 
-    On PostgreSQL one ``column = ANY(:array)``: a single parameter and a single index plan
-    whatever the count (thousands of bound parameters cost more to plan than to run). Elsewhere
-    ``IN`` lists of at most CHUNK values.
+
+def dialect_name() -> str:
+    """The name of the current session's database dialect."""
+    return db.session.get_bind().dialect.name
+
+
+def any_of(
+    column: InstrumentedAttribute[T] | ColumnElement[T],
+    dialect: str,
+    name: str | None = None,
+    values: Sequence[T] | None = None,
+) -> ColumnElement[bool]:
+    """The condition that ``column`` is one of a list: the values of parameter ``name``, or
+    ``values``.
+
+    On PostgreSQL ``column = ANY(:array)``: a single parameter and a single index plan
+    whatever the count (thousands of bound parameters cost more to plan than to run).
+    Elsewhere an expanding ``IN``, to be given at most CHUNK values at a time (value_lists).
     """
+    postgres = dialect == "postgresql"
+    type_: Any = postgresql.ARRAY(column.type) if postgres else column.type
+    param = (
+        bindparam(name, type_=type_, expanding=not postgres)
+        if values is None
+        else bindparam(name, list(values), type_=type_, expanding=not postgres)
+    )
+    return column == any_(param) if postgres else column.in_(param)
+
+
+def value_lists(values: Sequence[T]) -> Iterator[list[T]]:
+    """The lists to give an any_of parameter in turn: all at once on PostgreSQL, CHUNK at a
+    time elsewhere; nothing for no values."""
     if not values:
         return
-    if db.session.get_bind().dialect.name == "postgresql":
-        array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
-        yield column == any_(array)
+    if dialect_name() == "postgresql":
+        yield list(values)
         return
     for chunk in chunks(values):
-        yield column.in_(chunk)
+        yield list(chunk)
+
+
+def among(
+    column: InstrumentedAttribute[T] | ColumnElement[T], values: Sequence[T]
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions that together select the rows whose ``column`` is one of ``values``, for
+    statements built where they run (see any_of)."""
+    dialect = dialect_name()
+    for part in value_lists(values):
+        yield any_of(column, dialect, values=part)
+
+
+S = TypeVar("S")
+
+
+class PerDialect(Generic[S]):
+    """Something built once for each database (a statement, usually): building a statement
+    and its cache key costs more than running it on SQLite, so the hot paths build theirs at
+    import time, with bound parameters, and run them as they are."""
+
+    def __init__(self, build: Callable[[str], S]) -> None:
+        self._built = {dialect: build(dialect) for dialect in DIALECTS}
+
+    def current(self) -> S:
+        """The one for the current session's database."""
+        return self._built[dialect_name()]
 
 
 def insert_ignoring_duplicates(
@@ -62,9 +119,7 @@ def insert_ignoring_duplicates(
     and neither fails: the loser waits for the winner's commit and then inserts nothing.
     ``where`` names the predicate of a partial unique index.
     """
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model).on_conflict_do_nothing(
+    return _insert(model).on_conflict_do_nothing(
         index_elements=list(unique_columns), index_where=where
     )
 
@@ -74,7 +129,7 @@ def insert_rows(
     rows: Sequence[dict[str, Any]],
     *,
     unique: Sequence[str] = (),
-    where: ColumnElement[bool] | TextClause | None = None,
+    where: TextClause | None = None,
     returning: Any = None,
 ) -> list[Any]:
     """Insert rows (all with the same keys); return ``returning`` of each row inserted.
@@ -89,30 +144,91 @@ def insert_rows(
     """
     if not rows:
         return []
-    table: Any = model.__table__
-    columns = list(rows[0])
     dialect = db.session.get_bind().dialect
-    source = (
-        _unnest(table, columns, rows)
-        if dialect.name == "postgresql"
-        else _json_each(table, columns, rows, dialect)
-    )
-    statement = insert_ignoring_duplicates(model, *unique, where=where) if unique else None
-    if statement is None:
-        statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(model)
-    statement = statement.from_select(columns, source)
+    where_sql = None if where is None else where.text
+    plan = _insert_plan(model, tuple(rows[0]), tuple(unique), where_sql, returning, dialect)
+    parameters = plan.parameters(rows)
     if returning is None:
-        db.session.execute(statement)
+        db.session.execute(plan.statement, parameters)
         return []
+    return list(db.session.scalars(plan.statement, parameters))
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """A bulk INSERT built once per table, columns and dialect; the rows are its parameters.
+
+    Building a statement (and its cache key) costs more than running it for a few rows.
+    """
+
+    statement: Any
+    columns: tuple[str, ...]
+    # SQLite: each column's bind processor; PostgreSQL: whether the column is JSON.
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    json_columns: tuple[bool, ...]
+    postgresql: bool
+
+    def parameters(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The statement's parameters for these rows."""
+        if self.postgresql:
+            return {
+                f"rows_{name}": [json.dumps(row[name]) if is_json else row[name] for row in rows]
+                for name, is_json in zip(self.columns, self.json_columns, strict=True)
+            }
+        # Each value as SQLAlchemy's own type binds it (UUIDs as hex, datetimes as text, JSON
+        # serialised), so it is stored exactly as the ORM stores it.
+        columns = list(zip(self.columns, self.binds, strict=True))
+        payload = [
+            [bind(row[name]) if bind else row[name] for name, bind in columns] for row in rows
+        ]
+        return {"rows": json.dumps(payload)}
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_plan(
+    model: type[DeclarativeBase],
+    columns: tuple[str, ...],
+    unique: tuple[str, ...],
+    where_sql: str | None,
+    returning: Any,
+    dialect: Dialect,
+) -> _InsertPlan:
+    table: Any = model.__table__
+    on_postgresql = dialect.name == "postgresql"
+    source = _unnest(table, columns) if on_postgresql else _json_each(columns)
+    where = None if where_sql is None else text(where_sql)
+    if unique:
+        statement = insert_ignoring_duplicates(model, *unique, where=where)
+    else:
+        statement = _insert(model)
+    statement = statement.from_select(list(columns), source)
     if isinstance(returning, type):
-        returned = select(returning).from_statement(statement.returning(*table.c))
-        return list(db.session.scalars(returned))
-    return list(db.session.scalars(statement.returning(returning)))
+        statement = select(returning).from_statement(statement.returning(*table.c))
+    elif returning is not None:
+        statement = statement.returning(returning)
+    return _InsertPlan(
+        statement,
+        columns,
+        binds=tuple(
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        ),
+        json_columns=tuple(isinstance(table.c[name].type, JSON) for name in columns),
+        postgresql=on_postgresql,
+    )
 
 
-def _unnest(table: Any, columns: list[str], rows: Sequence[dict[str, Any]]) -> Any:
-    """The rows as a SELECT from ``unnest`` of one array per column (PostgreSQL)."""
-    arrays = [_array(table.c[name], [row[name] for row in rows]) for name in columns]
+def _insert(model: type[DeclarativeBase]) -> Any:
+    """A Core INSERT into the model's table in the session's dialect (with ON CONFLICT).
+
+    Core, not ORM: the ORM would take a dict of parameters for rows to insert in bulk.
+    """
+    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model.__table__)
+
+
+def _unnest(table: Any, columns: tuple[str, ...]) -> Any:
+    """A SELECT from ``unnest`` of one array parameter per column (PostgreSQL)."""
+    arrays = [_array(table.c[name]) for name in columns]
     source = func.unnest(*arrays).table_valued(*columns).render_derived()
     return select(
         *(
@@ -122,35 +238,16 @@ def _unnest(table: Any, columns: list[str], rows: Sequence[dict[str, Any]]) -> A
     )
 
 
-def _json_each(table: Any, columns: list[str], rows: Sequence[dict[str, Any]], dialect: Any) -> Any:
-    """The rows as a SELECT from ``json_each`` of one JSON array of rows (SQLite).
-
-    Each value goes in as SQLAlchemy's own type would bind it (UUIDs as hex, datetimes as
-    text, JSON serialised), so it is stored exactly as the ORM stores it.
-    """
-    binds = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-    payload = json.dumps(
-        [
-            [
-                bind(row[name]) if bind else row[name]
-                for name, bind in zip(columns, binds, strict=True)
-            ]
-            for row in rows
-        ]
-    )
-    source = func.json_each(bindparam("rows", payload, type_=Text)).table_valued("value")
+def _json_each(columns: tuple[str, ...]) -> Any:
+    """A SELECT from ``json_each`` of one JSON array of rows, sent as parameter ``rows``."""
+    source = func.json_each(bindparam("rows", type_=Text)).table_valued("value")
     values = [func.json_extract(source.c.value, f"$[{index}]") for index in range(len(columns))]
     # SQLite needs a WHERE between INSERT ... SELECT and its ON CONFLICT clause.
     return select(*values).where(true())
 
 
-def _array(column: Any, values: list[Any]) -> Any:
-    """One array parameter holding a column's values; JSON goes as text (a JSON list is a
-    value, not another dimension of the array) and is cast back by the caller."""
-    if isinstance(column.type, JSON):
-        return bindparam(
-            f"rows_{column.name}",
-            [json.dumps(value) for value in values],
-            type_=postgresql.ARRAY(Text),
-        )
-    return bindparam(f"rows_{column.name}", values, type_=postgresql.ARRAY(column.type))
+def _array(column: Any) -> Any:
+    """The array parameter of a column's values; JSON goes as text (a JSON list is a value,
+    not another dimension of the array) and is cast back by the caller."""
+    element = Text if isinstance(column.type, JSON) else column.type
+    return bindparam(f"rows_{column.name}", type_=postgresql.ARRAY(element))

@@ -29,9 +29,10 @@ from issuer.models.types import utcnow
 from issuer.openbadges import ob3, signing, vcjwt
 from issuer.openbadges.did import build_did_document
 from issuer.openbadges.urls import PublicUrls
+from issuer.services.assertions import AwardRow
 from issuer.services.batches import insert_ignoring_duplicates
 from issuer.services.errors import NotFoundError
-from issuer.services.hosted import AssertionRow, etag_of, load_assertion, refuse_revoked
+from issuer.services.hosted import etag_of, load_assertion, refuse_revoked
 from issuer.services.keystore import ProofKey, SigningKey
 from issuer.services.rows import table_reader
 from issuer.services.signing import ProofSigner, Signer
@@ -60,7 +61,7 @@ def credential_form(
     assertion_id: uuid.UUID,
     make_signer: Callable[[], Signer],
     check: CredentialCheck,
-    row: AssertionRow | None = None,
+    row: AwardRow | None = None,
 ) -> CredentialForm:
     """Return an award's VC-JWT, making it now (once) if the award has none yet.
 
@@ -136,7 +137,7 @@ def ld_credential_form(
     assertion_id: uuid.UUID,
     make_signer: Callable[[], ProofSigner],
     check: CredentialCheck,
-    row: AssertionRow | None = None,
+    row: AwardRow | None = None,
 ) -> LinkedDataForm:
     """Return an award's Data Integrity credential, making it now (once) if it has none yet.
 

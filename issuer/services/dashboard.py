@@ -29,8 +29,8 @@ from issuer.models import Assertion, BadgeClass, BadgeTally, Course, OutboxEmail
 from issuer.models.types import utcnow
 from issuer.services.badges import get_badge
 from issuer.services.batches import among
-from issuer.services.courses import count_learners
 from issuer.services.outbox import MAX_ATTEMPTS
+from issuer.services.progress import count_learners
 
 WEEKS = 12
 MONTHS = 12

@@ -15,15 +15,10 @@ from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Image
 from issuer.openbadges.baking import bake_png, bake_svg, brace_safe_json
 from issuer.openbadges.urls import PublicUrls
+from issuer.services.assertions import AwardRow
 from issuer.services.credentials import CredentialCheck, credential_form, ld_credential_form
 from issuer.services.errors import InvalidInputError, NotFoundError
-from issuer.services.hosted import (
-    AssertionRow,
-    etag_of,
-    hosted_assertion,
-    load_assertion,
-    refuse_revoked,
-)
+from issuer.services.hosted import etag_of, hosted_assertion, load_assertion, refuse_revoked
 from issuer.services.rows import table_reader
 from issuer.services.signing import ProofSigner, Signer
 
@@ -60,7 +55,7 @@ class BakedImage:
 
 
 def signed_form(
-    assertion_id: uuid.UUID, make_signer: Callable[[], Signer], row: AssertionRow | None = None
+    assertion_id: uuid.UUID, make_signer: Callable[[], Signer], row: AwardRow | None = None
 ) -> SignedForm:
     """Return an award's JWS, signing it now (once, with the current key) if it has none yet.
 
@@ -72,7 +67,7 @@ def signed_form(
         return SignedForm(row.signed_jws)
     # Awards made before signing existed are signed on their first request.
     signer = make_signer()
-    jws = signer.sign(_badge(row.badge_id).issuer_id, {"id": assertion_id, **row._asdict()})
+    jws = signer.sign(_badge(row.badge_id).issuer_id, row)
     db.session.execute(
         update(Assertion)
         .where(Assertion.id == assertion_id, Assertion.signed_jws.is_(None))
@@ -91,23 +86,10 @@ def sign_pending(awards: Sequence[Assertion], signer: Signer) -> int:
     for award in pending:
         by_issuer.setdefault(award.badge.issuer_id, []).append(award)
     for issuer_id, group in by_issuer.items():
-        columns = [{c: getattr(a, c) for c in _SIGNED_COLUMNS} for a in group]
-        for award, jws in zip(group, signer.sign_many(issuer_id, columns), strict=True):
+        for award, jws in zip(group, signer.sign_many(issuer_id, group), strict=True):
             award.signed_jws = jws
             award.signed_kid = signer.key.kid
     return len(pending)
-
-
-_SIGNED_COLUMNS = (
-    "id",
-    "badge_id",
-    "recipient_email",
-    "salt",
-    "issued_on",
-    "expires",
-    "narrative",
-    "evidence",
-)
 
 
 # hosted and signed: OB 2.0; ob3: the VC-JWT credential; ob3-di: the credential with its

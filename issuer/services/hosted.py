@@ -7,8 +7,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, undefer
@@ -17,27 +16,10 @@ from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, BadgeTally, Image, Issuer
 from issuer.openbadges import ob2
 from issuer.openbadges.urls import PublicUrls, parse_key_ref
+from issuer.services.assertions import AwardRow, assertion_data
 from issuer.services.errors import GoneError, NotFoundError
 from issuer.services.keystore import SigningKey
 from issuer.services.rows import table_reader
-
-
-class AssertionRow(NamedTuple):
-    """The columns of an assertion that its public forms are built from."""
-
-    badge_id: uuid.UUID
-    recipient_email: str
-    salt: str
-    issued_on: datetime
-    expires: datetime | None
-    narrative: str | None
-    evidence: list[dict[str, str]] | None
-    revoked: bool
-    revocation_reason: str | None
-    signed_jws: str | None
-    signed_kid: str | None
-    credential_jwt: str | None
-    credential_ld: str | None
 
 
 @dataclass(frozen=True)
@@ -47,7 +29,7 @@ class HostedAssertion:
     body: bytes
     etag: str
     revoked: bool
-    row: AssertionRow
+    row: AwardRow
 
 
 # Serialised assertions, keyed by id and base URL and checked against the raw database row on
@@ -56,16 +38,16 @@ _HOSTED_CACHE: dict[tuple[uuid.UUID, str], tuple[tuple[Any, ...], HostedAssertio
 _HOSTED_CACHE_SIZE = 20_000
 
 
-def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AssertionRow]:
+def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AwardRow]:
     """Read an assertion's row: raw (as the driver gives it) and converted."""
-    reader = table_reader(Assertion.__tablename__, AssertionRow._fields)
+    reader = table_reader(Assertion.__tablename__, AwardRow._fields)
     raw = reader.read_raw(assertion_id)
     if raw is None:
         raise NotFoundError(
             f"There is no award with the id {assertion_id} on this site: the link may be "
             "incomplete."
         )
-    return raw, AssertionRow._make(reader.convert(raw))
+    return raw, AwardRow._make(reader.convert(raw))
 
 
 class Revocable(Protocol):
@@ -195,7 +177,7 @@ def badge_document(
 
 def hosted_assertion(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAssertion:
     """Return an assertion's hosted document, serialised (the hottest public path)."""
-    reader = table_reader(Assertion.__tablename__, AssertionRow._fields)
+    reader = table_reader(Assertion.__tablename__, AwardRow._fields)
     raw = reader.read_raw(assertion_id)
     if raw is None:
         raise NotFoundError(
@@ -206,32 +188,18 @@ def hosted_assertion(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAsserti
     cached = _HOSTED_CACHE.get(key)
     if cached is not None and cached[0] == raw:
         return cached[1]
-    row = AssertionRow._make(reader.convert(raw))
+    row = AwardRow._make(reader.convert(raw))
     url = urls.assertion(assertion_id)
     if row.revoked:
         document = ob2.build_revoked_assertion(url, row.revocation_reason)
     else:
-        document = ob2.build_assertion(assertion_data(url, row, urls))
+        document = ob2.build_assertion(assertion_data(row, url, urls.badge(row.badge_id)))
     body = ob2.serialize(document)
     hosted = HostedAssertion(body, etag_of(body), row.revoked, row)
     if len(_HOSTED_CACHE) >= _HOSTED_CACHE_SIZE:
         del _HOSTED_CACHE[next(iter(_HOSTED_CACHE))]  # drop the oldest entry
     _HOSTED_CACHE[key] = (raw, hosted)
     return hosted
-
-
-def assertion_data(document_id: str, row: AssertionRow, urls: PublicUrls) -> ob2.AssertionData:
-    """The values an assertion document (hosted or signed) is built from."""
-    return ob2.AssertionData(
-        id=document_id,
-        badge=urls.badge(row.badge_id),
-        recipient_email=row.recipient_email,
-        salt=row.salt,
-        issued_on=row.issued_on,
-        expires=row.expires,
-        narrative=row.narrative,
-        evidence=row.evidence or (),
-    )
 
 
 def etag_of(body: bytes) -> str:

@@ -23,7 +23,7 @@ from issuer.models import Assertion, BadgeClass, Issuer, Notification, User
 from issuer.models.types import utcnow
 from issuer.openbadges.urls import PublicUrls
 from issuer.services import accounts, outbox
-from issuer.services.batches import among, chunks
+from issuer.services.batches import PerDialect, any_of, chunks, value_lists
 from issuer.services.signing import Signer
 from issuer.services.wallet import WalletLinks, email_links
 
@@ -223,11 +223,7 @@ class _Wording:
 
 
 def _wording_by_badge(badge_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Wording]:
-    rows = db.session.execute(
-        select(BadgeClass.id, BadgeClass.name, Issuer.name, Issuer.id)
-        .join(Issuer, BadgeClass.issuer_id == Issuer.id)
-        .where(BadgeClass.id.in_(badge_ids))
-    )
+    rows = db.session.execute(_WORDING.current(), {"badge_ids": list(badge_ids)})
     return {
         badge_id: wording(badge_id, badge, issuer, issuer_id)
         for badge_id, badge, issuer, issuer_id in rows
@@ -265,13 +261,26 @@ class _Recipient:
 def _recipients(emails: set[str]) -> dict[str, _Recipient]:
     """The account of each address (by address: no UUIDs to parse)."""
     found: dict[str, _Recipient] = {}
-    columns = (User.email, User.id, User.name, User.password_hash, User.active)
-    for addresses in among(User.email, list(emails)):
-        for email, user_id, name, password_hash, active in db.session.execute(
-            select(*columns).where(addresses)
-        ):
+    for part in value_lists(list(emails)):
+        rows = db.session.execute(_RECIPIENTS.current(), {"emails": part})
+        for email, user_id, name, password_hash, active in rows:
             found[email] = _Recipient(user_id, name, password_hash, active)
     return found
+
+
+# Every award runs them: built once (see batches.PerDialect). An award names few badges.
+_WORDING = PerDialect(
+    lambda dialect: (
+        select(BadgeClass.id, BadgeClass.name, Issuer.name, Issuer.id)
+        .join(Issuer, BadgeClass.issuer_id == Issuer.id)
+        .where(any_of(BadgeClass.id, dialect, "badge_ids"))
+    )
+)
+_RECIPIENTS = PerDialect(
+    lambda dialect: select(User.email, User.id, User.name, User.password_hash, User.active).where(
+        any_of(User.email, dialect, "emails")
+    )
+)
 
 
 def _rowcount(result: Any) -> int:

@@ -72,8 +72,11 @@ def set_hidden(assertion_id: uuid.UUID, owner: User, hidden: bool) -> Assertion:
 
 def feed_enabled() -> bool:
     """Whether new awards are posted to the feed (a site setting, on by default)."""
-    setting = db.session.get(Setting, FEED_SETTING)
-    return True if setting is None else bool(setting.value)
+    value = db.session.scalar(_FEED_SETTING)  # every award asks: a statement built once
+    return True if value is None else bool(value)
+
+
+_FEED_SETTING = select(Setting.value).where(Setting.key == FEED_SETTING)
 
 
 def set_feed_enabled(enabled: bool) -> None:

@@ -14,6 +14,7 @@ from issuer.openbadges import dataintegrity, ob2, signing
 from issuer.openbadges.did import verification_method
 from issuer.openbadges.jsonld import Contexts
 from issuer.openbadges.urls import PublicUrls
+from issuer.services.assertions import StoredAward, assertion_data
 from issuer.services.grants import GrantKey
 from issuer.services.keystore import ProofKey, SigningKey
 
@@ -34,11 +35,11 @@ class Signer:
     grant_key: GrantKey
     account_key: GrantKey
 
-    def sign(self, issuer_id: uuid.UUID, award: Mapping[str, Any]) -> str:
-        """Return the compact JWS of one award, given as a mapping of assertion columns."""
+    def sign(self, issuer_id: uuid.UUID, award: StoredAward) -> str:
+        """Return the compact JWS of one award."""
         return self.sign_many(issuer_id, [award])[0]
 
-    def sign_many(self, issuer_id: uuid.UUID, awards: Sequence[Mapping[str, Any]]) -> list[str]:
+    def sign_many(self, issuer_id: uuid.UUID, awards: Sequence[StoredAward]) -> list[str]:
         """Return the JWS of each award, in order, signing in parallel for large batches."""
         key_url = self.urls.key(issuer_id, self.key.kid)
         payloads = [
@@ -56,24 +57,10 @@ class Signer:
             return list(pool.map(sign_one, payloads, chunksize=64))
 
 
-def signed_payload(
-    award: Mapping[str, Any], urls: PublicUrls, key_url: str, kid: str
-) -> dict[str, Any]:
+def signed_payload(award: StoredAward, urls: PublicUrls, key_url: str, kid: str) -> dict[str, Any]:
     """Build the signed Assertion of an award: ``urn:uuid`` id, key-scoped BadgeClass URL."""
-    issued_on: datetime = award["issued_on"]
-    return ob2.build_signed_assertion(
-        ob2.AssertionData(
-            id=f"urn:uuid:{award['id']}",
-            badge=urls.badge(award["badge_id"], kid),
-            recipient_email=award["recipient_email"],
-            salt=award["salt"],
-            issued_on=issued_on,
-            expires=award.get("expires"),
-            narrative=award.get("narrative"),
-            evidence=award.get("evidence") or (),
-        ),
-        creator=key_url,
-    )
+    data = assertion_data(award, f"urn:uuid:{award.id}", urls.badge(award.badge_id, kid))
+    return ob2.build_signed_assertion(data, creator=key_url)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from issuer import context
 from issuer.auth.access import admin_required
 from issuer.extensions import db
 from issuer.models import Course
-from issuer.services import badges, courses
+from issuer.services import badges, completions, courses, progress
 from issuer.services.errors import ServiceError
 from issuer.studio import bp
 from issuer.studio.forms import CompletionForm, CourseForm, StageForm
@@ -39,7 +39,7 @@ def list_courses() -> str:
     return render_template(
         "studio/courses.html",
         courses=found,
-        counts=courses.count_learners([course.id for course in found]),
+        counts=progress.count_learners([course.id for course in found]),
         urls=context.urls(),
     )
 
@@ -89,12 +89,12 @@ def complete_stage(course_id: uuid.UUID) -> Page:
     if not form.validate_on_submit():
         return _course_page(course, form, status=400)
     try:
-        result = courses.complete_stage(
+        result = completions.complete_stage(
             course.id,
             uuid.UUID(form.stage.data),
             [form.email.data],
             completed_at=_completed_at(form.completed_on.data),
-            reporter=courses.Reporter("studio", current_user.id, request.remote_addr),
+            reporter=completions.Reporter("studio", current_user.id, request.remote_addr),
             signer=context.signer(),
         )[0]
     except ServiceError as error:
@@ -223,14 +223,14 @@ def _show_course_error(form: CourseForm, rows: list[StageForm], error: ServiceEr
 def _course_page(course: Course, form: CompletionForm, *, status: int = 200) -> Page:
     """Render the course page, with the Mark a stage complete form as given."""
     _set_stage_choices(form, course)
-    started, finished = courses.count_learners([course.id]).get(course.id, (0, 0))
+    started, finished = progress.count_learners([course.id]).get(course.id, (0, 0))
     body = render_template(
         "studio/course.html",
         course=course,
         form=form,
         started=started,
         finished=finished,
-        events=courses.list_completions(course.id, limit=EVENTS_SHOWN),
+        events=completions.list_completions(course.id, limit=EVENTS_SHOWN),
         sources=SOURCES,
         urls=context.urls(),
     )
@@ -251,20 +251,18 @@ def _completed_at(day: date | None) -> datetime | None:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def _completion_message(course: Course, result: courses.CompletionResult) -> str:
+def _completion_message(course: Course, result: completions.CompletionResult) -> str:
     """Say what marking the stage complete did, for the flash message."""
-    name = result.user.name
-    stage = result.completion.stage.name
+    name, stage = result.name, result.stage_name
     if not result.new:
         return f"{name} had already completed “{stage}”; nothing new was awarded."
     message = f"{name} completed “{stage}”"
     if result.award is not None:
-        verb = "earned" if result.award.id in result.new_award_ids else "already held"
-        message += f" and {verb} the badge “{result.award.badge.name}”"
+        verb = "earned" if result.award.new else "already held"
+        message += f" and {verb} the badge “{result.award.badge_name}”"
     if result.course_completed:
         message += f", finishing the course “{course.name}”"
         if result.course_award is not None:
-            new = result.course_award.id in result.new_award_ids
-            verb = "earned" if new else "already held"
-            message += f" ({verb} the badge “{result.course_award.badge.name}”)"
+            verb = "earned" if result.course_award.new else "already held"
+            message += f" ({verb} the badge “{result.course_award.badge_name}”)"
     return message + "."

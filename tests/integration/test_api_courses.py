@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from issuer.extensions import db
-from issuer.models import Assertion, Enrolment, Notification, OutboxEmail, StageCompletion, User
+from issuer.models import Assertion, Enrolment, Notification, StageCompletion, User
 from issuer.services import profiles
 from tests.conftest import LiveServer
 from tests.support import ApiClient, make_token, post_json, race
@@ -384,42 +384,3 @@ def test_behind_a_trusted_proxy_the_client_address_is_recorded(
     with app.app_context():
         completion = db.session.scalar(select(StageCompletion))
         assert completion is not None and completion.remote_addr == "203.0.113.7"
-
-
-def test_one_learner_and_a_batch_record_the_same(
-    app: Flask, api: ApiClient, course: dict[str, Any]
-) -> None:
-    """One learner goes the prepared-statement path, a batch the ORM path: same outcome."""
-    alone = complete(api, course, 0, user="ada@example.org", completed_at=WHEN).json or {}
-    batch = complete(api, course, 0, users=["bob@example.org"], completed_at=WHEN).json or {}
-    (together,) = batch["completions"]
-    ignore = {"id", "user", "user_id", "recorded_at", "award"}
-    assert {k: v for k, v in alone.items() if k not in ignore} == {
-        k: v for k, v in together.items() if k not in ignore
-    }
-    different = {
-        "id",
-        "recipient",
-        "recipient_id",
-        "openBadgeId",
-        "image",
-        "credential",
-        "credential_ld",
-        "created_at",
-    }
-    assert {k: v for k, v in alone["award"].items() if k not in different} == {
-        k: v for k, v in together["award"].items() if k not in different
-    }
-    with app.app_context():
-        for email in ("ada@example.org", "bob@example.org"):
-            user = db.session.scalar(select(User).where(User.email == email))
-            assert user is not None and (user.name, user.role) == (email.split("@")[0], "learner")
-            assert count(app, Notification, Notification.user_id == user.id) == 1
-            outbox = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == email))
-            (message,) = outbox
-            assert message.subject == "You received the badge “Basics”"
-            completion = db.session.scalar(
-                select(StageCompletion).where(StageCompletion.user_id == user.id)
-            )
-            assert completion is not None and completion.assertion_id is not None
-            assert (completion.source, completion.remote_addr) == ("api", "127.0.0.1")

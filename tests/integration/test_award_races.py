@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from issuer.extensions import db
 from issuer.models import Assertion, Notification
-from issuer.services import awards, stage_completion
+from issuer.services import awards
 from tests.conftest import LiveServer
 from tests.support import ApiClient, csrf_token, make_token, post_json, race
 
@@ -185,31 +185,15 @@ def test_a_hand_award_that_loses_a_race_says_the_badge_was_held(
 
 
 def test_a_stage_completion_that_loses_a_race_keeps_the_hand_award(
-    app: Flask, api: ApiClient, course: dict[str, Any], award: Any, monkeypatch: pytest.MonkeyPatch
+    app: Flask, api: ApiClient, course: dict[str, Any], award: Any, late_look: LateLook
 ) -> None:
     stage = course["stages"][0]
     held = award(stage["badge"], "ada@example.org")["awards"][0]
-    with app.app_context():
-        statements = stage_completion._sql()
-    look = statements.held
-
-    class Forgetful:
-        def __init__(self) -> None:
-            self.missed = False
-
-        def run(self, **values: Any) -> list[tuple[Any, ...]]:
-            if not self.missed:
-                self.missed = True
-                return []
-            return look.run(**values)
-
-    forgetful = Forgetful()
-    monkeypatch.setattr(statements, "held", forgetful)
+    late_look.arm()
     response = api.post(
         f"/courses/{course['id']}/stages/{stage['id']}/completions", {"user": "ada@example.org"}
     )
     assert response.status_code == 201, response.json
-    assert forgetful.missed
     body = response.json or {}
     assert body["award"]["id"] == held["id"]
     assert _current(app, stage["badge"]) == 1

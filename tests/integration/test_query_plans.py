@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from flask import Flask
@@ -27,7 +26,6 @@ from issuer.extensions import db
 from issuer.models import Assertion, User
 from issuer.models.types import utcnow
 from issuer.openbadges import signing
-from issuer.services.prepared import Prepared
 from tests.support import BASE_URL, ApiClient, log_in, recorded_statements
 
 LOADED = 5_000
@@ -44,20 +42,10 @@ ADMIN = ("admin@plans.example", "admin-password")
 
 @contextmanager
 def recorded(app: Flask) -> Iterator[list[tuple[str, Any]]]:
-    """The single statements (and their parameters) the app runs meanwhile.
-
-    Prepared statements (services/prepared.py) run on the DB-API cursor, which engine events do
-    not see: they are recorded as they run.
-    """
+    """The single statements (and their parameters) the app runs meanwhile."""
     with app.app_context():
         engine = db.engine
-    run = Prepared.run
-
-    def record(prepared: Prepared, **values: Any) -> list[tuple[Any, ...]]:
-        seen.append((*prepared.bound(engine.dialect, **values), False))
-        return run(prepared, **values)
-
-    with recorded_statements(engine) as seen, patch.object(Prepared, "run", record):
+    with recorded_statements(engine) as seen:
         statements: list[tuple[str, Any]] = []
         yield statements
     statements += [
