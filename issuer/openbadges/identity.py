@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from functools import lru_cache
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
@@ -26,8 +25,6 @@ _PLAIN_ADDRESS = re.compile(
 _SPECIAL_USE_TLDS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 
-# An address is checked by the request schema and again by the service; both ask here.
-@lru_cache(maxsize=65_536)
 def normalize_email(raw: str) -> str:
     """Return the address trimmed and lower-cased, after checking that it is a valid address."""
     candidate = raw.strip().lower()

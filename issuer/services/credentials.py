@@ -68,7 +68,7 @@ def credential_form(
     A revoked award answers GoneError; a credential failing ``check`` is never signed.
     ``row`` is the award's row when the caller has just read it.
     """
-    row = row or load_assertion(assertion_id)[1]
+    row = row or load_assertion(assertion_id)
     refuse_revoked(row)
     if row.credential_jwt:
         return CredentialForm(row.credential_jwt)

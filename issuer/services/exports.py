@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import re
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -61,7 +61,7 @@ def signed_form(
 
     ``row`` is the award's row when the caller has just read it.
     """
-    row = row or load_assertion(assertion_id)[1]
+    row = row or load_assertion(assertion_id)
     refuse_revoked(row)
     if row.signed_jws:
         return SignedForm(row.signed_jws)
@@ -168,38 +168,14 @@ def _badge(badge_id: uuid.UUID) -> _BadgeRow:
     return _BadgeRow._make(raw)
 
 
-class _ImageCache:
-    """Image bytes by id, up to a total size: images never change (an upload is a new row)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._images: dict[uuid.UUID, _ImageRow] = {}
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, image_id: uuid.UUID) -> _ImageRow | None:
-        return self._images.get(image_id)
-
-    def put(self, image_id: uuid.UUID, image: _ImageRow) -> None:
-        with self._lock:
-            while self._images and self._size + len(image.data) > self.max_bytes:
-                self._size -= len(self._images.pop(next(iter(self._images))).data)
-            self._images[image_id] = image
-            self._size += len(image.data)
-
-
-_IMAGES = _ImageCache(max_bytes=64 * 1024 * 1024)
-
-
+# Images never change (an upload is a new row): kept by id. 32 of at most 2 MiB each (the
+# default upload limit) stay within 64 MiB; badge images are far smaller.
+@functools.lru_cache(maxsize=32)
 def _image(image_id: uuid.UUID) -> _ImageRow:
-    image = _IMAGES.get(image_id)
-    if image is None:
-        raw = table_reader(Image.__tablename__, _ImageRow._fields).read(image_id)
-        if raw is None:  # pragma: no cover - a badge always references its image
-            raise NotFoundError(f"no image with id {image_id}")
-        image = _ImageRow._make(raw)
-        _IMAGES.put(image_id, image)
-    return image
+    raw = table_reader(Image.__tablename__, _ImageRow._fields).read(image_id)
+    if raw is None:  # pragma: no cover - a badge always references its image
+        raise NotFoundError(f"no image with id {image_id}")
+    return _ImageRow._make(raw)
 
 
 def _slug(name: str) -> str:

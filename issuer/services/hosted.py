@@ -19,7 +19,7 @@ from issuer.openbadges.urls import PublicUrls, parse_key_ref
 from issuer.services.assertions import AwardRow, assertion_data
 from issuer.services.errors import GoneError, NotFoundError
 from issuer.services.keystore import SigningKey
-from issuer.services.rows import table_reader
+from issuer.services.rows import RowReader, table_reader
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,14 @@ class HostedAssertion:
     row: AwardRow
 
 
-# Serialised assertions, keyed by id and base URL and checked against the raw database row on
-# every read, so any change to the row (a revocation above all) is served at once.
-_HOSTED_CACHE: dict[tuple[uuid.UUID, str], tuple[tuple[Any, ...], HostedAssertion]] = {}
-_HOSTED_CACHE_SIZE = 20_000
+def load_assertion(assertion_id: uuid.UUID) -> AwardRow:
+    """Read the columns of an assertion that its public forms are built from."""
+    reader, raw = _read_assertion(assertion_id)
+    return AwardRow._make(reader.convert(raw))
 
 
-def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AwardRow]:
-    """Read an assertion's row: raw (as the driver gives it) and converted."""
+def _read_assertion(assertion_id: uuid.UUID) -> tuple[RowReader, tuple[Any, ...]]:
+    """The fast reader of assertion rows and this one's raw row (as the driver gives it)."""
     reader = table_reader(Assertion.__tablename__, AwardRow._fields)
     raw = reader.read_raw(assertion_id)
     if raw is None:
@@ -47,7 +47,7 @@ def load_assertion(assertion_id: uuid.UUID) -> tuple[tuple[Any, ...], AwardRow]:
             f"There is no award with the id {assertion_id} on this site: the link may be "
             "incomplete."
         )
-    return raw, AwardRow._make(reader.convert(raw))
+    return reader, raw
 
 
 class Revocable(Protocol):
@@ -177,29 +177,25 @@ def badge_document(
 
 def hosted_assertion(assertion_id: uuid.UUID, urls: PublicUrls) -> HostedAssertion:
     """Return an assertion's hosted document, serialised (the hottest public path)."""
-    reader = table_reader(Assertion.__tablename__, AwardRow._fields)
-    raw = reader.read_raw(assertion_id)
-    if raw is None:
-        raise NotFoundError(
-            f"There is no award with the id {assertion_id} on this site: the link may be "
-            "incomplete."
-        )
-    key = (assertion_id, urls.base_url)
-    cached = _HOSTED_CACHE.get(key)
-    if cached is not None and cached[0] == raw:
-        return cached[1]
-    row = AwardRow._make(reader.convert(raw))
+    _, raw = _read_assertion(assertion_id)
+    return _hosted_assertion(assertion_id, urls.base_url, raw)
+
+
+# Keyed by the raw row, read on every request: any change to the row (a revocation above all)
+# is a new key, served at once; the entries of earlier versions age out.
+@functools.lru_cache(maxsize=20_000)
+def _hosted_assertion(
+    assertion_id: uuid.UUID, base_url: str, raw: tuple[Any, ...]
+) -> HostedAssertion:
+    row = AwardRow._make(table_reader(Assertion.__tablename__, AwardRow._fields).convert(raw))
+    urls = PublicUrls(base_url)
     url = urls.assertion(assertion_id)
     if row.revoked:
         document = ob2.build_revoked_assertion(url, row.revocation_reason)
     else:
         document = ob2.build_assertion(assertion_data(row, url, urls.badge(row.badge_id)))
     body = ob2.serialize(document)
-    hosted = HostedAssertion(body, etag_of(body), row.revoked, row)
-    if len(_HOSTED_CACHE) >= _HOSTED_CACHE_SIZE:
-        del _HOSTED_CACHE[next(iter(_HOSTED_CACHE))]  # drop the oldest entry
-    _HOSTED_CACHE[key] = (raw, hosted)
-    return hosted
+    return HostedAssertion(body, etag_of(body), row.revoked, row)
 
 
 def etag_of(body: bytes) -> str:

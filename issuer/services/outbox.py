@@ -17,7 +17,6 @@ Unlike other services, these functions commit: when an e-mail counts as sent is 
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 import uuid
@@ -30,7 +29,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Table,
-    Update,
     bindparam,
     func,
     insert,
@@ -289,13 +287,13 @@ class _Run:
             log.exception("outbox: could not build or send e-mail %s", row.id)
             reason = f"{type(error).__name__}: {error}"
         else:
-            self.session.execute(_statements().sent, {"b_id": row.id, "b_now": self.now})
+            self.session.execute(_SENT, {"b_id": row.id, "b_now": self.now})
             self.session.commit()
             self.sent += 1
             return
         attempts = row.attempts + 1
         self.session.execute(
-            _statements().failed,
+            _FAILED,
             {
                 "b_id": row.id,
                 "b_attempts": attempts,
@@ -314,7 +312,7 @@ class _Run:
 
     def release(self, email_ids: list[uuid.UUID]) -> None:
         """Make claimed but unsent e-mails due again at once."""
-        self.session.execute(_statements().release, {"b_ids": email_ids, "b_now": self.now})
+        self.session.execute(_RELEASE, {"b_ids": email_ids, "b_now": self.now})
         self.session.commit()
 
 
@@ -330,27 +328,20 @@ _CLAIMED_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class _Statements:
-    sent: Update
-    failed: Update
-    release: Update
-
-
-@functools.cache
-def _statements() -> _Statements:
-    """The per-e-mail UPDATEs, built once: building a statement costs more than running it."""
-    by_id = _outbox.c.id == bindparam("b_id")
-    return _Statements(
-        sent=update(_outbox).where(by_id).values(sent_at=bindparam("b_now")),
-        failed=update(_outbox)
-        .where(by_id)
-        .values(
-            attempts=bindparam("b_attempts"),
-            last_error=bindparam("b_error"),
-            next_attempt_at=bindparam("b_next"),
-        ),
-        release=update(_outbox)
-        .where(_outbox.c.id.in_(bindparam("b_ids", expanding=True)), _outbox.c.sent_at.is_(None))
-        .values(next_attempt_at=bindparam("b_now")),
+# The per-e-mail UPDATEs, built once: building a statement costs more than running it.
+_by_id = _outbox.c.id == bindparam("b_id")
+_SENT = update(_outbox).where(_by_id).values(sent_at=bindparam("b_now"))
+_FAILED = (
+    update(_outbox)
+    .where(_by_id)
+    .values(
+        attempts=bindparam("b_attempts"),
+        last_error=bindparam("b_error"),
+        next_attempt_at=bindparam("b_next"),
     )
+)
+_RELEASE = (
+    update(_outbox)
+    .where(_outbox.c.id.in_(bindparam("b_ids", expanding=True)), _outbox.c.sent_at.is_(None))
+    .values(next_attempt_at=bindparam("b_now"))
+)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from functools import cache
 
 from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -145,7 +145,7 @@ def ensure_first_admin(email: str, name: str = "Administrator") -> FirstAdmin | 
     return FirstAdmin(user=user, password=password, token=_new_token(user))
 
 
-@cache
+@functools.lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return generate_password_hash("not a password anyone has")
 

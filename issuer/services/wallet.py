@@ -130,7 +130,7 @@ def issue_to_holder(
     if not proof.challenge:
         raise PresentationError("the presentation's proof carries no challenge")
     assertion_id = grants.spend_grant(proof.challenge, holder, key)
-    refuse_revoked(load_assertion(assertion_id)[1])
+    refuse_revoked(load_assertion(assertion_id))
     return holder_credential(assertion_id, holder, signer, check)
 
 

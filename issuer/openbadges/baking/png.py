@@ -102,9 +102,8 @@ def _png_layout(
 
 
 # Badge images are few and small: 64 of at most 256 KiB, with their layouts, is 32 MiB at most.
-# functools, not cachetools: the cache halves bake_png (about 1 us instead of 2-2.5 us), which
-# bench_baking's 50x target needs, and cachetools' Python wrapper would spend most of that again
-# (about 1.8 us).  lru_cache is thread-safe; a race only works a layout out twice.
+# The cache halves bake_png (about 1 us instead of 2-2.5 us), which bench_baking's 50x target
+# needs.  lru_cache is thread-safe; a race only works a layout out twice.
 _cached_png_layout: Final = functools.lru_cache(maxsize=64)(_png_layout)
 
 
