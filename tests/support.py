@@ -8,6 +8,7 @@ import io
 import json
 import os
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -218,3 +219,12 @@ def recorded_statements(engine: Engine) -> Iterator[list[tuple[str, Any, bool]]]
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+    """Poll a condition until it holds; fail the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)

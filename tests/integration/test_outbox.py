@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -32,13 +32,12 @@ from issuer.services.outbox import (
     deliver_due,
 )
 from tests.integration.test_api_issuers import count
-from tests.support import ApiClient
+from tests.support import ApiClient, wait_for
 from tests.unit.test_mail import Mailbox, free_port, smtp_server
 
 # The From header of deliveries run by hand in these tests.
 FROM = "badges@issuer.test"
 
-WAIT_SECONDS = 15.0
 
 
 @pytest.fixture(autouse=True)
@@ -80,15 +79,6 @@ def deliver(app: Flask, *, now: datetime | None = None, limit: int = 100) -> Del
             return deliver_due(sender, now=now, limit=limit, mail_from=app.config["MAIL_FROM"])
         finally:
             sender.close()
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll a condition for up to WAIT_SECONDS."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def queue(app: Flask, *addresses: str) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import make_url
 from issuer import delivery
 from issuer.models.types import utcnow
 from tests.integration.test_outbox import queue, rows
-from tests.support import BASE_URL
+from tests.support import BASE_URL, wait_for
 from tests.unit.test_mail import Mailbox, smtp_server
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -66,15 +66,6 @@ class HeldMailbox(Mailbox):
             return await super().handle_DATA(server, session, envelope)
         finally:
             self.in_flight -= 1
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll a condition for up to WAIT_SECONDS."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 @pytest.fixture
