@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, Course, Enrolment, Stage, StageCompletion, User
@@ -422,63 +422,67 @@ def _names(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     return names
 
 
-# The statements of the path, built once (see batches.PerDialect).
+# The statements of the path, built once (see batches.PerDialect), on the tables: a Core
+# statement costs the session half what the same statement on mapped classes does. The path
+# adds no ORM objects, so it needs no autoflush before them.
+_courses, _stages, _enrolments = Course.__table__.c, Stage.__table__.c, Enrolment.__table__.c
+_completions, _users = StageCompletion.__table__.c, User.__table__.c
+_stage_badges, _course_badges = BadgeClass.__table__.alias(), BadgeClass.__table__.alias()
 _BADGE_COLUMNS = ("id", "name", "issuer_id", "archived", "post_to_feed", "expires_after_days")
-_stage_badge, _course_badge = aliased(BadgeClass), aliased(BadgeClass)
 _COURSE = (
     select(
-        Course.name,
-        Stage.id,
-        Stage.name,
-        *(getattr(_stage_badge, name) for name in _BADGE_COLUMNS),
-        *(getattr(_course_badge, name) for name in _BADGE_COLUMNS),
+        _courses.name,
+        _stages.id,
+        _stages.name,
+        *(_stage_badges.c[name] for name in _BADGE_COLUMNS),
+        *(_course_badges.c[name] for name in _BADGE_COLUMNS),
     )
-    .join_from(Course, Stage, Stage.course_id == Course.id)
-    .outerjoin(_stage_badge, _stage_badge.id == Stage.badge_id)
-    .outerjoin(_course_badge, _course_badge.id == Course.completion_badge_id)
-    .where(Course.id == bindparam("course_id"))
-    .order_by(Stage.position)
+    .select_from(
+        Course.__table__.join(Stage.__table__, _stages.course_id == _courses.id)
+        .outerjoin(_stage_badges, _stage_badges.c.id == _stages.badge_id)
+        .outerjoin(_course_badges, _course_badges.c.id == _courses.completion_badge_id)
+    )
+    .where(_courses.id == bindparam("course_id"))
+    .order_by(_stages.position)
 )
 _LOCK = PerDialect(
     lambda dialect: (
-        select(Enrolment.user_id, Enrolment.id, Enrolment.completed_at)
+        select(_enrolments.user_id, _enrolments.id, _enrolments.completed_at)
         .where(
-            Enrolment.course_id == bindparam("course_id"),
-            any_of(Enrolment.user_id, dialect, "user_ids"),
+            _enrolments.course_id == bindparam("course_id"),
+            any_of(_enrolments.user_id, dialect, "user_ids"),
         )
-        .order_by(Enrolment.user_id)
+        .order_by(_enrolments.user_id)
         .with_for_update()
     )
 )
 _EARLIER = PerDialect(
     lambda dialect: select(
-        StageCompletion.user_id,
-        StageCompletion.id,
-        StageCompletion.completed_at,
-        StageCompletion.recorded_at,
-        StageCompletion.assertion_id,
+        _completions.user_id,
+        _completions.id,
+        _completions.completed_at,
+        _completions.recorded_at,
+        _completions.assertion_id,
     ).where(
-        StageCompletion.stage_id == bindparam("stage_id"),
-        any_of(StageCompletion.user_id, dialect, "user_ids"),
+        _completions.stage_id == bindparam("stage_id"),
+        any_of(_completions.user_id, dialect, "user_ids"),
     )
 )
 _DONE = PerDialect(
     lambda dialect: (
-        select(StageCompletion.user_id, func.count())
+        select(_completions.user_id, func.count())
         .where(
-            StageCompletion.course_id == bindparam("course_id"),
-            any_of(StageCompletion.user_id, dialect, "user_ids"),
+            _completions.course_id == bindparam("course_id"),
+            any_of(_completions.user_id, dialect, "user_ids"),
         )
-        .group_by(StageCompletion.user_id)
+        .group_by(_completions.user_id)
     )
 )
 _NAMES = PerDialect(
-    lambda dialect: select(User.id, User.name).where(any_of(User.id, dialect, "user_ids"))
+    lambda dialect: select(_users.id, _users.name).where(any_of(_users.id, dialect, "user_ids"))
 )
-_completions = cast(Table, StageCompletion.__table__)
-# On the table, not the model: the ORM would take the rows for an update by primary key.
 _LINK = (
-    update(_completions)
-    .where(_completions.c.id == bindparam("completion_id"))
+    update(cast(Table, StageCompletion.__table__))
+    .where(_completions.id == bindparam("completion_id"))
     .values(assertion_id=bindparam("award_id"))
 )

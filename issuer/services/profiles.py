@@ -72,11 +72,13 @@ def set_hidden(assertion_id: uuid.UUID, owner: User, hidden: bool) -> Assertion:
 
 def feed_enabled() -> bool:
     """Whether new awards are posted to the feed (a site setting, on by default)."""
-    value = db.session.scalar(_FEED_SETTING)  # every award asks: a statement built once
+    value = db.session.scalar(_FEED_SETTING)
     return True if value is None else bool(value)
 
 
-_FEED_SETTING = select(Setting.value).where(Setting.key == FEED_SETTING)
+# Every award asks: built once, on the table (set_feed_enabled flushes, so nothing is pending).
+_settings = Setting.__table__.c
+_FEED_SETTING = select(_settings.value).where(_settings.key == FEED_SETTING)
 
 
 def set_feed_enabled(enabled: bool) -> None:

@@ -121,12 +121,14 @@ def authenticate_token(token: str) -> TokenOwner | None:
     return TokenOwner(*found) if found else None
 
 
-# Every API call asks (a course platform once per completed stage): a statement built once.
+# Every API call asks (a course platform once per completed stage): a statement built once,
+# on the tables (a Core statement costs the session half what one on mapped classes does).
+_users, _tokens = User.__table__.c, ApiToken.__table__.c
 _TOKEN_OWNER = (
-    select(User.id, User.email, User.role)
-    .join(ApiToken, ApiToken.user_id == User.id)
+    select(_users.id, _users.email, _users.role)
+    .select_from(User.__table__.join(ApiToken.__table__, _tokens.user_id == _users.id))
     # A deactivated account's tokens stop working with it.
-    .where(ApiToken.token_hash == bindparam("digest"), User.active.is_(True))
+    .where(_tokens.token_hash == bindparam("digest"), _users.active.is_(True))
 )
 
 
