@@ -9,6 +9,7 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 
 from issuer import context
 from issuer.api import bp
+from issuer.api.drafts import badge_changes, badge_draft
 from issuer.api.openapi import build_openapi
 from issuer.api.parsing import (
     CSV_TYPES,
@@ -89,8 +90,8 @@ def get_issuer(issuer_id: uuid.UUID) -> Response:
 @bp.post("/badges")
 def create_badge() -> Response:
     """Create a badge class."""
-    body = json_body("badge-create")
-    result = badges.create_badge(body, max_image_bytes=_max_image_bytes())
+    draft = badge_draft(json_body("badge-create"))
+    result = badges.create_badge(draft, max_image_bytes=_max_image_bytes())
     db.session.commit()
     data = _with_warnings(badge_json(result.badge, context.urls(), 0), result.warnings)
     return _created(data, url_for("api.get_badge", badge_id=result.badge.id))
@@ -118,8 +119,8 @@ def get_badge(badge_id: uuid.UUID) -> Response:
 @bp.patch("/badges/<uuid:badge_id>")
 def update_badge(badge_id: uuid.UUID) -> Response:
     """Change some fields of a badge class."""
-    body = json_body("badge-update")
-    result = badges.update_badge(badge_id, body, max_image_bytes=_max_image_bytes())
+    changes = badge_changes(json_body("badge-update"))
+    result = badges.update_badge(badge_id, changes, max_image_bytes=_max_image_bytes())
     db.session.commit()
     count = badges.count_awards([badge_id]).get(badge_id, 0)
     return jsonify(_with_warnings(badge_json(result.badge, context.urls(), count), result.warnings))

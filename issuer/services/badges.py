@@ -4,27 +4,70 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from issuer.extensions import db
 from issuer.models import BadgeClass, BadgeTally, Course, Issuer, Stage
+from issuer.services.changes import UNSET, Unset
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 from issuer.services.images import store_image
 
-UPDATABLE = (
-    "name",
-    "description",
-    "criteria",
-    "private",
-    "post_to_feed",
-    "archived",
-    "tags",
-    "alignment",
-    "expires_after_days",
-)
+
+@dataclass(frozen=True)
+class Criteria:
+    """How a badge is earned: a narrative, the URL of a page saying it, or both."""
+
+    narrative: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class BadgeChanges:
+    """Changes to a badge class; a field left UNSET stays as it is."""
+
+    name: str | Unset = UNSET
+    description: str | Unset = UNSET
+    image: str | bytes | Unset = UNSET
+    # Replaces both parts: a part not given is removed.
+    criteria: Criteria | Unset = UNSET
+    private: bool | Unset = UNSET
+    post_to_feed: bool | Unset = UNSET
+    archived: bool | Unset = UNSET
+    tags: list[str] | Unset = UNSET
+    alignment: list[dict[str, str]] | Unset = UNSET
+    # None removes the default validity: awards then keep no expiry unless given one.
+    expires_after_days: int | Unset | None = UNSET
+
+
+@dataclass
+class BadgeDraft:
+    """The fields of a new badge class."""
+
+    issuer_id: uuid.UUID
+    name: str
+    description: str
+    image: str | bytes  # a data URI, or an uploaded file's bytes
+    criteria: Criteria
+    private: bool = False
+    post_to_feed: bool = True
+    tags: list[str] = field(default_factory=list)
+    alignment: list[dict[str, str]] = field(default_factory=list)
+    expires_after_days: int | None = None
+
+    def changes(self) -> BadgeChanges:
+        """Every field but the issuer and the image (stored first) as a change."""
+        return BadgeChanges(
+            name=self.name,
+            description=self.description,
+            criteria=self.criteria,
+            private=self.private,
+            post_to_feed=self.post_to_feed,
+            tags=self.tags,
+            alignment=self.alignment,
+            expires_after_days=self.expires_after_days,
+        )
 
 
 @dataclass
@@ -35,31 +78,29 @@ class BadgeResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def create_badge(fields: dict[str, Any], *, max_image_bytes: int) -> BadgeResult:
-    """Create a badge class from validated API fields."""
-    issuer = db.session.get(Issuer, _uuid(fields["issuer"], "issuer"))
+def create_badge(draft: BadgeDraft, *, max_image_bytes: int) -> BadgeResult:
+    """Create a badge class, checking and storing its image."""
+    issuer = db.session.get(Issuer, draft.issuer_id)
     if issuer is None:
-        raise InvalidInputError(f"issuer: no issuer with id {fields['issuer']}", "issuer")
-    badge = BadgeClass(
-        issuer=issuer, tags=[], alignment=[], private=False, post_to_feed=True, archived=False
-    )
-    image, warnings = store_image(fields["image"], max_bytes=max_image_bytes)
-    badge.image = image
-    _apply(badge, fields)
+        raise InvalidInputError(f"issuer: no issuer with id {draft.issuer_id}", "issuer")
+    badge = BadgeClass(issuer=issuer, archived=False)
+    badge.image, warnings = store_image(draft.image, max_bytes=max_image_bytes)
+    # A new badge is every field changed at once: one place trims and checks them.
+    _apply(badge, draft.changes())
     db.session.add(badge)
     db.session.flush()
     return BadgeResult(badge, warnings)
 
 
 def update_badge(
-    badge_id: uuid.UUID, fields: dict[str, Any], *, max_image_bytes: int
+    badge_id: uuid.UUID, changes: BadgeChanges, *, max_image_bytes: int
 ) -> BadgeResult:
     """Change the given fields of a badge; awards already made keep pointing at it."""
     badge = get_badge(badge_id)
     warnings: list[str] = []
-    if "image" in fields:
-        badge.image, warnings = store_image(fields["image"], max_bytes=max_image_bytes)
-    _apply(badge, fields)
+    if changes.image is not UNSET:
+        badge.image, warnings = store_image(changes.image, max_bytes=max_image_bytes)
+    _apply(badge, changes)
     db.session.flush()
     return BadgeResult(badge, warnings)
 
@@ -116,20 +157,26 @@ def count_all_awards(badge_id: uuid.UUID) -> int:
     return db.session.scalar(query) or 0
 
 
-def _apply(badge: BadgeClass, fields: dict[str, Any]) -> None:
-    for name in UPDATABLE:
-        if name not in fields:
-            continue
-        value = fields[name]
-        if name == "criteria":
-            badge.criteria_narrative = (value.get("narrative") or "").strip() or None
-            badge.criteria_url = value.get("url")
-        elif name in ("name", "description"):
-            setattr(badge, name, value.strip())
-        elif name == "tags":
-            badge.tags = list(dict.fromkeys(tag.strip() for tag in value))
-        else:
-            setattr(badge, name, value)
+def _apply(badge: BadgeClass, changes: BadgeChanges) -> None:
+    if changes.name is not UNSET:
+        badge.name = changes.name.strip()
+    if changes.description is not UNSET:
+        badge.description = changes.description.strip()
+    if changes.criteria is not UNSET:
+        badge.criteria_narrative = (changes.criteria.narrative or "").strip() or None
+        badge.criteria_url = changes.criteria.url or None
+    if changes.private is not UNSET:
+        badge.private = changes.private
+    if changes.post_to_feed is not UNSET:
+        badge.post_to_feed = changes.post_to_feed
+    if changes.archived is not UNSET:
+        badge.archived = changes.archived
+    if changes.tags is not UNSET:
+        badge.tags = list(dict.fromkeys(tag.strip() for tag in changes.tags))
+    if changes.alignment is not UNSET:
+        badge.alignment = [dict(item) for item in changes.alignment]
+    if changes.expires_after_days is not UNSET:
+        badge.expires_after_days = changes.expires_after_days
     if not badge.criteria_narrative and not badge.criteria_url:
         raise InvalidInputError("criteria needs a narrative or a url", "criteria")
     if badge.id is not None and (badge.private or badge.archived):
@@ -152,10 +199,3 @@ def _check_not_earned_in_courses(badge: BadgeClass) -> None:
             "from the course first.",
             flag,
         )
-
-
-def _uuid(value: str, field_name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidInputError(f"{field_name}: {value!r} is not a valid id", field_name) from None

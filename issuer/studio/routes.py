@@ -11,8 +11,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from issuer import context
 from issuer.auth.access import admin_required, signed_in_user
 from issuer.extensions import db
+from issuer.ids import parse_id
 from issuer.openbadges.images import RECOMMENDED_SIZE, size_warning_texts
 from issuer.services import accounts, awards, badges, hosted, issuers, profiles
+from issuer.services.changes import UNSET
 from issuer.services.errors import ServiceError
 from issuer.services.users import get_user
 from issuer.studio import bp
@@ -55,9 +57,10 @@ def new_badge() -> Page:
         if image is None:
             form.image.errors.append("Choose an image file (PNG or SVG).")
         else:
-            fields = {**_badge_fields(form), "issuer": form.issuer.data, "image": image}
             try:
-                result = badges.create_badge(fields, max_image_bytes=_max_image_bytes())
+                result = badges.create_badge(
+                    _badge_draft(form, image), max_image_bytes=_max_image_bytes()
+                )
             except ServiceError as error:
                 _show_error(form, error)
             else:
@@ -81,12 +84,9 @@ def edit_badge(badge_id: uuid.UUID) -> Page:
         form.criteria_url.data = badge.criteria_url or ""
         form.tags.data = ", ".join(badge.tags)
     if form.validate_on_submit():
-        fields = _badge_fields(form)
-        image = uploaded_image()
-        if image is not None:
-            fields["image"] = image
+        changes = _badge_changes(form, uploaded_image())
         try:
-            result = badges.update_badge(badge_id, fields, max_image_bytes=_max_image_bytes())
+            result = badges.update_badge(badge_id, changes, max_image_bytes=_max_image_bytes())
         except ServiceError as error:
             _show_error(form, error)
         else:
@@ -101,7 +101,9 @@ def edit_badge(badge_id: uuid.UUID) -> Page:
 def archive_badge(badge_id: uuid.UUID) -> BaseResponse:
     """Archive a badge (no new awards) or bring it back."""
     archived = request.form.get("archived", "1") == "1"
-    result = badges.update_badge(badge_id, {"archived": archived}, max_image_bytes=0)
+    result = badges.update_badge(
+        badge_id, badges.BadgeChanges(archived=archived), max_image_bytes=0
+    )
     db.session.commit()
     state = "archived: it takes no new awards" if archived else "active again"
     flash(f"Badge “{result.badge.name}” is {state}.", "info")
@@ -307,17 +309,44 @@ def settings() -> Page:
     return _form_page("studio/settings.html", form, title="Settings")
 
 
-def _badge_fields(form: BadgeForm) -> dict[str, Any]:
-    criteria = {"narrative": (form.criteria.data or "").strip(), "url": form.criteria_url.data}
-    return {
-        "name": form.name.data,
-        "description": form.description.data,
-        "criteria": {key: value for key, value in criteria.items() if value},
-        "private": bool(form.private.data),
-        "post_to_feed": bool(form.post_to_feed.data),
-        "tags": [tag.strip() for tag in (form.tags.data or "").split(",") if tag.strip()],
-        "expires_after_days": form.expires_after_days.data,
-    }
+def _badge_draft(form: BadgeForm, image: bytes) -> badges.BadgeDraft:
+    """A new badge from the New badge form and its uploaded image."""
+    return badges.BadgeDraft(
+        issuer_id=parse_id(form.issuer.data, "issuer"),
+        name=form.name.data,
+        description=form.description.data,
+        image=image,
+        criteria=_criteria(form),
+        private=bool(form.private.data),
+        post_to_feed=bool(form.post_to_feed.data),
+        tags=_tags(form),
+        expires_after_days=form.expires_after_days.data,
+    )
+
+
+def _badge_changes(form: BadgeForm, image: bytes | None) -> badges.BadgeChanges:
+    """The edit form saves every field it shows; the image only when a new one was chosen."""
+    return badges.BadgeChanges(
+        name=form.name.data,
+        description=form.description.data,
+        image=UNSET if image is None else image,
+        criteria=_criteria(form),
+        private=bool(form.private.data),
+        post_to_feed=bool(form.post_to_feed.data),
+        tags=_tags(form),
+        # An emptied field removes the default validity.
+        expires_after_days=form.expires_after_days.data,
+    )
+
+
+def _criteria(form: BadgeForm) -> badges.Criteria:
+    return badges.Criteria(
+        narrative=(form.criteria.data or "").strip() or None, url=form.criteria_url.data or None
+    )
+
+
+def _tags(form: BadgeForm) -> list[str]:
+    return [tag.strip() for tag in (form.tags.data or "").split(",") if tag.strip()]
 
 
 def _issuer_choices() -> list[tuple[str, str]]:

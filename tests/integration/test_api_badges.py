@@ -222,3 +222,39 @@ def test_bad_patch_is_rejected(api: ApiClient, make_badge: Any, body: Any, statu
 def test_patch_unknown_badge_is_404(api: ApiClient) -> None:
     response = api.patch("/badges/00000000-0000-4000-8000-000000000000", {"name": "x"})
     assert response.status_code == 404
+
+
+def test_malformed_issuer_id_is_400_naming_it(app: Flask, api: ApiClient, png_uri: str) -> None:
+    # Hex digits and dashes pass the schema's pattern; 33 digits are still no UUID.
+    body = {
+        "issuer": "0" * 33,
+        "name": "B",
+        "description": "d",
+        "image": png_uri,
+        "criteria": {"narrative": "n"},
+    }
+    response = api.post("/badges", body)
+    assert response.status_code == 400
+    assert (response.json or {})["field"] == "issuer"
+    assert (response.json or {})["message"] == f"issuer: {'0' * 33!r} is not a valid id"
+    assert count(app, BadgeClass) == 0
+
+
+def test_patch_null_clears_the_validity_and_criteria_are_replaced_whole(
+    api: ApiClient, make_badge: Any
+) -> None:
+    badge = make_badge(
+        expires_after_days=30,
+        tags=["one"],
+        criteria={"narrative": "Do it.", "url": "https://example.org/c"},
+    )
+    response = api.patch(f"/badges/{badge['id']}", {"expires_after_days": None})
+    assert response.status_code == 200, response.json
+    cleared = response.json or {}
+    assert cleared["expires_after_days"] is None
+    assert (cleared["tags"], cleared["criteria"]) == (["one"], badge["criteria"])
+    replaced = api.patch(f"/badges/{badge['id']}", {"criteria": {"url": "https://example.org/d"}})
+    assert (replaced.json or {})["criteria"] == {"url": "https://example.org/d"}
+    archived = api.patch(f"/badges/{badge['id']}", {"archived": True}).json or {}
+    assert archived["archived"] is True
+    assert archived["name"] == badge["name"] and archived["private"] is False

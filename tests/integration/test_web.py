@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from issuer.extensions import db
 from issuer.models import Assertion, BadgeClass, OutboxEmail
 from tests.integration.conftest import PASSWORD
-from tests.support import SVG_150, csrf_token, log_in, png_bytes
+from tests.support import SVG_150, ApiClient, csrf_token, log_in, png_bytes
 
 
 def user_id(api: Any, email: str) -> str:
@@ -615,6 +615,50 @@ def test_editing_keeps_criteria_text_and_page(
     )
     assert empty.status_code == 400
     assert "what earns the badge" in empty.get_data(as_text=True)
+
+
+def test_editing_saves_the_form_and_keeps_what_it_does_not_show(
+    api: ApiClient, as_admin: FlaskClient, make_badge: Any
+) -> None:
+    alignment = [{"targetName": "Teamwork", "targetUrl": "https://example.org/teamwork"}]
+    badge = make_badge(expires_after_days=30, tags=["old"], alignment=alignment)
+    path = f"/studio/badges/{badge['id']}/archive"
+    archived = as_admin.post(path, data={"csrf_token": csrf_token(as_admin, "/studio/badges")})
+    assert archived.status_code == 302
+    assert (api.get(f"/badges/{badge['id']}").json or {})["archived"] is True
+    path = f"/studio/badges/{badge['id']}/edit"
+    response = as_admin.post(
+        path,
+        data={
+            "csrf_token": csrf_token(as_admin, path),
+            "issuer": badge["issuer"],
+            "name": " Renamed ",
+            "description": "D",
+            "criteria": "Do it",
+            "tags": "new, , other,new",
+            "expires_after_days": "",
+        },
+    )
+    assert response.status_code == 302
+    stored = api.get(f"/badges/{badge['id']}").json or {}
+    assert (stored["name"], stored["tags"], stored["expires_after_days"]) == (
+        "Renamed",
+        ["new", "other"],
+        None,
+    )
+    assert (stored["private"], stored["post_to_feed"]) == (False, False)  # unticked boxes
+    # Not on the form, so not changed by it.
+    assert (stored["alignment"], stored["archived"], stored["image"]) == (
+        alignment,
+        True,
+        badge["image"],
+    )
+    path = f"/studio/badges/{badge['id']}/archive"
+    restored = as_admin.post(
+        path, data={"csrf_token": csrf_token(as_admin, "/studio/badges"), "archived": "0"}
+    )
+    assert restored.status_code == 302
+    assert (api.get(f"/badges/{badge['id']}").json or {})["archived"] is False
 
 
 def test_the_studio_navigation_says_where_you_are(as_admin: FlaskClient) -> None:
