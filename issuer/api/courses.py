@@ -8,6 +8,7 @@ from flask import Response, g, jsonify, request, url_for
 
 from issuer import context
 from issuer.api import bp
+from issuer.api.drafts import course_changes, course_draft
 from issuer.api.parsing import json_body, optional_datetime
 from issuer.api.serializers import completion_json, course_json
 from issuer.extensions import db
@@ -17,7 +18,7 @@ from issuer.services import completions, courses, progress
 @bp.post("/courses")
 def create_course() -> Response:
     """Create a course with its stages."""
-    course = courses.create_course(json_body("course-create"))
+    course = courses.create_course(course_draft(json_body("course-create")))
     db.session.commit()
     response = jsonify(course_json(course))
     response.status_code = 201
@@ -43,7 +44,7 @@ def get_course(course_id: uuid.UUID) -> Response:
 @bp.patch("/courses/<uuid:course_id>")
 def update_course(course_id: uuid.UUID) -> Response:
     """Change a course: its name, description, stages or completion badge."""
-    course = courses.update_course(course_id, json_body("course-update"))
+    course = courses.update_course(course_id, course_changes(json_body("course-update")))
     db.session.commit()
     return jsonify(course_json(course, progress.count_learners([course_id]).get(course_id, (0, 0))))
 

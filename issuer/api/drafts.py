@@ -1,17 +1,18 @@
 """Turning the API's JSON bodies (already checked against their schema) into service drafts.
 
-The JSON shape stays here: ids are parsed and named by their path in the body (``issuer``),
-so the services take typed values and know nothing of the body.
+The JSON shape stays here: ids are parsed and named by their path in the body (``issuer``,
+``stages[1].badge``), so the services take typed values and know nothing of the body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from issuer.ids import parse_id
+from issuer.ids import optional_id, parse_id
 from issuer.services.badges import BadgeChanges, BadgeDraft, Criteria
 from issuer.services.changes import UNSET
+from issuer.services.courses import CourseChanges, CourseDraft, StageDraft
 
 
 def badge_draft(body: Mapping[str, Any]) -> BadgeDraft:
@@ -46,5 +47,37 @@ def badge_changes(body: Mapping[str, Any]) -> BadgeChanges:
     )
 
 
+def course_draft(body: Mapping[str, Any]) -> CourseDraft:
+    """A new course from a ``course-create`` body."""
+    return CourseDraft(
+        name=body["name"],
+        description=body.get("description"),
+        completion_badge_id=optional_id(body.get("completion_badge"), "completion_badge"),
+        stages=_stages(body["stages"]),
+    )
+
+
+def course_changes(body: Mapping[str, Any]) -> CourseChanges:
+    """The changes of a ``course-update`` body: a field left out stays, null clears it."""
+    badge = body.get("completion_badge", UNSET)
+    return CourseChanges(
+        name=body.get("name", UNSET),
+        description=body.get("description", UNSET),
+        completion_badge_id=UNSET if badge is UNSET else optional_id(badge, "completion_badge"),
+        stages=_stages(body["stages"]) if "stages" in body else UNSET,
+    )
+
+
 def _criteria(value: Mapping[str, str]) -> Criteria:
     return Criteria(narrative=value.get("narrative"), url=value.get("url"))
+
+
+def _stages(items: Sequence[Mapping[str, Any]]) -> list[StageDraft]:
+    return [
+        StageDraft(
+            name=item["name"],
+            badge_id=optional_id(item.get("badge"), f"stages[{index}].badge"),
+            id=optional_id(item.get("id"), f"stages[{index}].id"),
+        )
+        for index, item in enumerate(items)
+    ]

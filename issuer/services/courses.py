@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,24 +13,67 @@ from issuer.extensions import db
 from issuer.models import BadgeClass, Course, Stage, StageCompletion
 from issuer.models.types import utcnow
 from issuer.services.awards import archived_error
+from issuer.services.changes import UNSET, Unset
 from issuer.services.errors import ConflictError, InvalidInputError, NotFoundError
 
 MAX_STAGES = 200
 
 
-def create_course(fields: Mapping[str, Any]) -> Course:
-    """Create a course from validated API fields, with its stages in the order given."""
-    course = Course(name=fields["name"].strip())
-    _apply(course, fields)
+@dataclass
+class StageDraft:
+    """One stage of a course, in its place in the list; an existing stage carries its id."""
+
+    name: str
+    badge_id: uuid.UUID | None = None
+    # Keeps an existing stage, with its completions; None makes a new one.
+    id: uuid.UUID | None = None
+
+
+@dataclass
+class CourseChanges:
+    """Changes to a course; a field left UNSET stays as it is."""
+
+    name: str | Unset = UNSET
+    # None removes the description, or the badge for completing the course.
+    description: str | Unset | None = UNSET
+    completion_badge_id: uuid.UUID | Unset | None = UNSET
+    # The full new list: stages matched by id keep their completions, the others are removed.
+    stages: Sequence[StageDraft] | Unset = UNSET
+
+
+@dataclass
+class CourseDraft:
+    """The fields of a new course, its stages in the order learners take them."""
+
+    name: str
+    stages: Sequence[StageDraft]
+    description: str | None = None
+    completion_badge_id: uuid.UUID | None = None
+
+    def changes(self) -> CourseChanges:
+        """Every field as a change: what a new course gets, or a form that shows them all."""
+        return CourseChanges(
+            name=self.name,
+            description=self.description,
+            completion_badge_id=self.completion_badge_id,
+            stages=self.stages,
+        )
+
+
+def create_course(draft: CourseDraft) -> Course:
+    """Create a course with its stages in the order given."""
+    course = Course()
+    # A new course is every field changed at once: one place trims and checks them.
+    _apply(course, draft.changes())
     db.session.add(course)
     db.session.flush()
     return course
 
 
-def update_course(course_id: uuid.UUID, fields: Mapping[str, Any]) -> Course:
+def update_course(course_id: uuid.UUID, changes: CourseChanges) -> Course:
     """Change the given fields; ``stages`` replaces the list, matching existing ones by id."""
     course = get_course(course_id)
-    _apply(course, fields)
+    _apply(course, changes)
     course.updated_at = utcnow()
     db.session.flush()
     return course
@@ -65,45 +108,48 @@ def list_courses() -> list[Course]:
     )
 
 
-def _apply(course: Course, fields: Mapping[str, Any]) -> None:
-    if "name" in fields:
-        course.name = fields["name"].strip()
+def _apply(course: Course, changes: CourseChanges) -> None:
+    if changes.name is not UNSET:
+        course.name = changes.name.strip()
         if not course.name:
             raise InvalidInputError("name may not be blank", "name")
-    if "description" in fields:
-        course.description = (fields["description"] or "").strip() or None
-    if "completion_badge" in fields:
-        badge_id = fields["completion_badge"]
+    if changes.description is not UNSET:
+        course.description = (changes.description or "").strip() or None
+    if changes.completion_badge_id is not UNSET:
+        badge_id = changes.completion_badge_id
         course.completion_badge = (
-            _earnable_badge(badge_id, "completion_badge") if badge_id else None
+            _earnable_badge(badge_id, "completion_badge") if badge_id is not None else None
         )
-    if "stages" in fields:
-        _replace_stages(course, fields["stages"])
+    if changes.stages is not UNSET:
+        _replace_stages(course, changes.stages)
 
 
-def _replace_stages(course: Course, specs: Sequence[Mapping[str, Any]]) -> None:
-    if not specs:
+def _replace_stages(course: Course, drafts: Sequence[StageDraft]) -> None:
+    if not drafts:
         raise InvalidInputError("a course needs at least one stage", "stages")
-    if len(specs) > MAX_STAGES:
+    if len(drafts) > MAX_STAGES:
         raise InvalidInputError(f"a course has at most {MAX_STAGES} stages", "stages")
     current = {stage.id: stage for stage in course.stages}
     stages: list[Stage] = []
-    for index, spec in enumerate(specs):
+    for index, draft in enumerate(drafts):
+        # Errors name the stage by its place in the list, as callers number them too.
         field = f"stages[{index}]"
-        if spec.get("id"):
-            stage_id = _uuid(spec["id"], f"{field}.id")
-            stage = current.get(stage_id)
+        if draft.id is not None:
+            stage = current.get(draft.id)
             if stage is None or stage in stages:
                 raise InvalidInputError(
-                    f"{field}.id: the course has no stage with id {spec['id']}", f"{field}.id"
+                    f"{field}.id: the course has no stage with id {draft.id}", f"{field}.id"
                 )
         else:
             stage = Stage()
-        stage.name = spec["name"].strip()
+        stage.name = draft.name.strip()
         if not stage.name:
             raise InvalidInputError(f"{field}.name may not be blank", f"{field}.name")
-        badge_id = spec.get("badge")
-        stage.badge = _earnable_badge(badge_id, f"{field}.badge") if badge_id else None
+        stage.badge = (
+            _earnable_badge(draft.badge_id, f"{field}.badge")
+            if draft.badge_id is not None
+            else None
+        )
         stage.position = index
         stages.append(stage)
     removed = [stage for stage in current.values() if stage not in stages]
@@ -123,10 +169,10 @@ def _replace_stages(course: Course, specs: Sequence[Mapping[str, Any]]) -> None:
     course.stages = stages
 
 
-def _earnable_badge(value: str, field: str) -> BadgeClass:
-    badge = db.session.get(BadgeClass, _uuid(value, field))
+def _earnable_badge(badge_id: uuid.UUID, field: str) -> BadgeClass:
+    badge = db.session.get(BadgeClass, badge_id)
     if badge is None:
-        raise InvalidInputError(f"{field}: no badge with id {value}", field)
+        raise InvalidInputError(f"{field}: no badge with id {badge_id}", field)
     if badge.private:
         raise InvalidInputError(
             f"{field}: the badge {badge.name!r} is private; private badges are awarded by hand "
@@ -136,10 +182,3 @@ def _earnable_badge(value: str, field: str) -> BadgeClass:
     if badge.archived:
         raise archived_error(badge.name, field)
     return badge
-
-
-def _uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidInputError(f"{field}: {value!r} is not a valid id", field) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -14,6 +14,7 @@ from flask_login import current_user
 from issuer import context
 from issuer.auth.access import admin_required
 from issuer.extensions import db
+from issuer.ids import optional_id
 from issuer.models import Course
 from issuer.services import badges, completions, courses, progress
 from issuer.services.errors import ServiceError
@@ -66,8 +67,9 @@ def edit_course(course_id: uuid.UUID) -> Page:
         form = CourseForm()
     form.submit.label.text = "Save changes"
 
-    def save(fields: Mapping[str, Any]) -> Course:
-        return courses.update_course(course_id, fields)
+    def save(draft: courses.CourseDraft) -> Course:
+        # The form shows every field, so saving it changes them all.
+        return courses.update_course(course_id, draft.changes())
 
     return _save_course(form, save, title=f"Edit {course.name}", verb="saved", course=course)
 
@@ -113,7 +115,7 @@ def complete_stage(course_id: uuid.UUID) -> Page:
 
 def _save_course(
     form: CourseForm,
-    save: Callable[[Mapping[str, Any]], Course],
+    save: Callable[[courses.CourseDraft], Course],
     *,
     title: str,
     verb: str,
@@ -127,15 +129,9 @@ def _save_course(
     stage_errors: list[str] = []
     status = 400
     if form.validate_on_submit():
-        stages, rows = _stage_specs(form)
-        fields = {
-            "name": form.name.data,
-            "description": form.description.data,
-            "completion_badge": form.completion_badge.data or None,
-            "stages": stages,
-        }
+        rows = _stage_rows(form)
         try:
-            saved = save(fields)
+            saved = save(_course_draft(form, rows))
         except ServiceError as error:
             db.session.rollback()
             status = error.status
@@ -181,24 +177,29 @@ def _badge_choices() -> list[tuple[str, str]]:
     return [NO_BADGE, *((str(badge.id), badge.name) for badge in earnable)]
 
 
-def _stage_specs(form: CourseForm) -> tuple[list[dict[str, Any]], list[StageForm]]:
-    """The stages for the service, in the form's order, and the row each came from.
+def _stage_rows(form: CourseForm) -> list[StageForm]:
+    """The rows that make stages, in the form's order.
 
     A row without a name is left out: a blank row, or an existing stage being removed.
     """
-    specs: list[dict[str, Any]] = []
-    rows: list[StageForm] = []
-    for entry in form.stages:
-        row = entry.form
-        name = (row.name.data or "").strip()
-        if not name:
-            continue
-        spec: dict[str, Any] = {"name": name, "badge": row.badge.data or None}
-        if row.id.data:
-            spec["id"] = row.id.data
-        specs.append(spec)
-        rows.append(row)
-    return specs, rows
+    return [entry.form for entry in form.stages if (entry.form.name.data or "").strip()]
+
+
+def _course_draft(form: CourseForm, rows: list[StageForm]) -> courses.CourseDraft:
+    """The course in the form; its stages from ``rows``, numbered as errors name them."""
+    return courses.CourseDraft(
+        name=form.name.data,
+        description=form.description.data,
+        completion_badge_id=optional_id(form.completion_badge.data, "completion_badge"),
+        stages=[
+            courses.StageDraft(
+                name=row.name.data.strip(),
+                badge_id=optional_id(row.badge.data, f"stages[{index}].badge"),
+                id=optional_id(row.id.data, f"stages[{index}].id"),
+            )
+            for index, row in enumerate(rows)
+        ],
+    )
 
 
 def _show_course_error(form: CourseForm, rows: list[StageForm], error: ServiceError) -> list[str]:

@@ -384,3 +384,55 @@ def test_behind_a_trusted_proxy_the_client_address_is_recorded(
     with app.app_context():
         completion = db.session.scalar(select(StageCompletion))
         assert completion is not None and completion.remote_addr == "203.0.113.7"
+
+
+# Passes the schema's pattern (hex digits and dashes) but is no UUID: one digit too many.
+NOT_AN_ID = "0" * 33
+
+
+def test_malformed_ids_are_400_naming_their_place_in_the_body(
+    api: ApiClient, course: dict[str, Any], course_badges: dict[str, dict[str, Any]]
+) -> None:
+    basics = course_badges["basics"]["id"]
+    created: list[tuple[dict[str, Any], str]] = [
+        (
+            {"stages": [{"name": "A", "badge": basics}, {"name": "B", "badge": NOT_AN_ID}]},
+            "stages[1].badge",
+        ),
+        ({"stages": [{"name": "A"}], "completion_badge": NOT_AN_ID}, "completion_badge"),
+    ]
+    for body, field in created:
+        response = api.post("/courses", {"name": "C", **body})
+        assert response.status_code == 400, body
+        error = response.json or {}
+        assert (error["field"], error["message"]) == (
+            field,
+            f"{field}: {NOT_AN_ID!r} is not a valid id",
+        )
+    first = {"id": course["stages"][0]["id"], "name": "Basics"}
+    changed: list[tuple[dict[str, Any], str]] = [
+        ({"stages": [first, {"id": NOT_AN_ID, "name": "B"}]}, "stages[1].id"),
+        ({"stages": [{"name": "A", "badge": NOT_AN_ID}]}, "stages[0].badge"),
+        ({"completion_badge": NOT_AN_ID}, "completion_badge"),
+    ]
+    for body, field in changed:
+        response = api.patch(f"/courses/{course['id']}", body)
+        assert response.status_code == 400, body
+        assert (response.json or {})["field"] == field
+    assert [c["id"] for c in (api.get("/courses").json or {})["courses"]] == [course["id"]]
+    assert api.get(f"/courses/{course['id']}").json == course
+
+
+def test_patch_changes_only_the_fields_given(
+    api: ApiClient, course: dict[str, Any], course_badges: dict[str, dict[str, Any]]
+) -> None:
+    response = api.patch(f"/courses/{course['id']}", {"description": "New words."})
+    assert response.status_code == 200, response.json
+    changed = response.json or {}
+    assert changed["description"] == "New words."
+    assert {k: v for k, v in changed.items() if k not in ("description", "updated_at")} == {
+        k: v for k, v in course.items() if k not in ("description", "updated_at")
+    }
+    cleared = api.patch(f"/courses/{course['id']}", {"description": None}).json or {}
+    assert cleared["description"] is None
+    assert cleared["completion_badge"] == course_badges["graduate"]["id"]

@@ -543,3 +543,41 @@ def test_course_text_is_escaped(
         html = page(as_admin, path)
         assert "<script>alert" not in html, path
         assert "&lt;script&gt;" in html, path
+
+
+def test_a_forged_badge_or_stage_id_is_shown_by_its_row(
+    app: Flask, as_admin: FlaskClient, course: dict[str, Any], course_badges: Any
+) -> None:
+    token = csrf_token(as_admin, "/studio/courses/new")
+    forged_badge = course_form(
+        token,
+        "C",
+        [
+            {"name": "", "badge": ""},  # a blank row: left out, so the next row is stage 0
+            {"name": "First", "badge": course_badges["basics"]["id"]},
+            {"name": "Second", "badge": "not-an-id"},
+        ],
+    )
+    response = as_admin.post("/studio/courses/new", data=forged_badge)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    # With the row it is about (the second stage), without the field's name in front.
+    assert re.search(
+        r'name="stages-2-badge".*?<ul class="errors"><li>&#39;not-an-id&#39; is not a valid id',
+        html,
+        re.S,
+    )
+    assert "stages[1].badge" not in html
+    path = f"/studio/courses/{course['id']}/edit"
+    forged_stage = course_form(
+        csrf_token(as_admin, path), "Python 101", [{"id": "not-an-id", "name": "Basics"}]
+    )
+    response = as_admin.post(path, data=forged_stage)
+    assert response.status_code == 400
+    assert "&#39;not-an-id&#39; is not a valid id" in response.get_data(as_text=True)
+    assert count(app, Course) == 1
+    assert [name for _, name, _ in stored_stages(app, course["id"])] == [
+        "Basics",
+        "Reading",
+        "Advanced",
+    ]
