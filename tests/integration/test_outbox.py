@@ -39,7 +39,6 @@ from tests.unit.test_mail import Mailbox, free_port, smtp_server
 FROM = "badges@issuer.test"
 
 
-
 @pytest.fixture(autouse=True)
 def delivery_off(app: Flask) -> Iterator[None]:
     """Tests deliver by hand unless they switch the background thread on; none outlives one."""
