@@ -3,7 +3,10 @@
 Target: at least 200 completions per second, each one a request that records the completion
 and awards the stage's badge (signed, with a notification and an e-mail queued), on a SQLite
 file. As a baseline, the same run reports the rate of a bare Flask endpoint on the same
-server settings (tests/benchmarks/bare_app.py), requested the same way.
+server settings (tests/benchmarks/bare_app.py), requested the same way. It also reports the
+CPU time of one completion called in-process through the WSGI app, without a server: the
+steadier figure for comparing two versions of the code (requests/s move by a fifth between
+runs here).
 Run from the project root: ``.venv/bin/python -m tests.benchmarks.bench_completions``.
 """
 
@@ -128,6 +131,29 @@ def run(client: Client, token: str, requests: list[tuple[str, bytes]]) -> float:
     return len(requests) / (time.perf_counter() - start)
 
 
+IN_PROCESS = 500
+
+
+def in_process_cost(env: dict[str, str], token: str, course_id: str, stage_ids: list[str]) -> float:
+    """CPU milliseconds per completion called through the WSGI app in this process."""
+    os.environ.update({k: v for k, v in env.items() if k.startswith("ISSUER_")})
+    from issuer import create_app
+
+    client = create_app().test_client()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def send(requests: list[tuple[str, bytes]]) -> None:
+        for path, body in requests:
+            response = client.post(path, data=body, headers=headers)
+            if response.status_code != 201:
+                raise RuntimeError(f"a completion answered {response.status_code}")
+
+    send(completions(course_id, stage_ids, WARMUP, "inprocess-warmup"))
+    start = time.process_time()
+    send(completions(course_id, stage_ids, IN_PROCESS, "inprocess"))
+    return (time.process_time() - start) / IN_PROCESS * 1e3
+
+
 def bare_rate(port: int, env: dict[str, str], log: Path) -> float:
     """Requests per second of the bare endpoint, requested one at a time the same way."""
     path = "/public/assertions/00000000-0000-4000-8000-000000000000"
@@ -166,12 +192,14 @@ def main() -> int:
             run(client, token, completions(course_id, stage_ids, WARMUP, "warmup"))
             rate = run(client, token, completions(course_id, stage_ids, COMPLETIONS, "measured"))
         baseline = bare_rate(port, env, log)
+        cpu = in_process_cost({**env, "ISSUER_OUTBOX_DELIVERY": "off"}, token, course_id, stage_ids)
 
     print(f"database: SQLite file, gunicorn -w 2 (sync), {os.cpu_count()} CPUs")
     target = f"target >= {TARGET_PER_SECOND:.0f}/s"
     print(f"{COMPLETIONS:,} stage completions, one request at a time: {rate:.0f}/s ({target})")
     print(f"baseline, bare Flask endpoint requested the same way: {baseline:.0f}/s")
     print(f"ratio completions/bare: {rate / baseline:.2f}")
+    print(f"in-process, without a server: {cpu:.2f} ms CPU per completion ({IN_PROCESS} calls)")
     if rate >= TARGET_PER_SECOND:
         print(f"PASS: {rate:.0f}/s >= {TARGET_PER_SECOND:.0f}/s")
         return 0
