@@ -9,7 +9,6 @@ request to one host or the other.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -52,7 +51,7 @@ from tests.support import (
     post_json,
     race,
 )
-from tests.unit.test_mail import Mailbox, smtp_server
+from tests.unit.test_mail import SlowMailbox, smtp_server
 
 JSONLD = "application/ld+json"
 ADMIN = "ops@example.org"
@@ -75,24 +74,6 @@ pytestmark = pytest.mark.skipif(
     reason="several hosts need one database server: set ISSUER_TEST_DATABASE_URL to a "
     "PostgreSQL database (a SQLite file cannot be shared by two hosts)",
 )
-
-
-@dataclass
-class SlowMailbox(Mailbox):
-    """The suite's SMTP handler, slowed down, noting how many messages arrived at once."""
-
-    in_flight: int = 0
-    most_in_flight: int = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        """Take SMTP_PAUSE per message, then store it like Mailbox does."""
-        self.in_flight += 1  # aiosmtpd runs every session in one event loop: no lock needed
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            await asyncio.sleep(SMTP_PAUSE)
-            return await super().handle_DATA(server, session, envelope)
-        finally:
-            self.in_flight -= 1
 
 
 @dataclass(frozen=True)
@@ -131,7 +112,7 @@ def cluster(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     assert make_url(migrated).get_backend_name() == "postgresql", migrated
     tmp = tmp_path_factory.mktemp("multihost")
     with ExitStack() as stack:
-        mailbox = SlowMailbox()
+        mailbox = SlowMailbox(pause=SMTP_PAUSE)
         _, smtp_port = stack.enter_context(smtp_server(mailbox))
         port_a = free_port()
         port_b = free_port()

@@ -7,7 +7,6 @@ real SMTP server on loopback.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import secrets
@@ -18,7 +17,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,7 @@ from issuer import delivery
 from issuer.models.types import utcnow
 from tests.integration.test_outbox import queue, rows
 from tests.support import BASE_URL, wait_for
-from tests.unit.test_mail import Mailbox, smtp_server
+from tests.unit.test_mail import SlowMailbox, smtp_server
 
 PROJECT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 30.0
@@ -42,30 +40,6 @@ def no_background_delivery(app: Flask) -> Iterator[None]:
     app.config["OUTBOX_DELIVERY"] = "off"
     yield
     delivery.stop_all()
-
-
-@dataclass
-class HeldMailbox(Mailbox):
-    """The suite's SMTP handler, holding the first message until the test releases it."""
-
-    arrived: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-    pause: float = 0.0
-    in_flight: int = 0
-    most_in_flight: int = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        """Wait for the release (and ``pause`` more), then store the message as Mailbox does."""
-        self.in_flight += 1  # aiosmtpd runs every session in one event loop: no lock needed
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            self.arrived.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.01)
-            await asyncio.sleep(self.pause)
-            return await super().handle_DATA(server, session, envelope)
-        finally:
-            self.in_flight -= 1
 
 
 @pytest.fixture
@@ -164,7 +138,7 @@ def test_the_worker_sends_due_mail_and_exits_on_sigterm(
 def test_on_a_signal_the_worker_finishes_the_email_it_is_sending(
     app: Flask, worker_env: Callable[[int], dict[str, str]], start_worker: Any, signum: int
 ) -> None:
-    mailbox = HeldMailbox()
+    mailbox = SlowMailbox(held=True)
     queue(app, *(f"learner{n}@example.org" for n in range(5)))
     with smtp_server(mailbox) as (_, port):
         worker = start_worker(worker_env(port))
@@ -195,7 +169,7 @@ def test_two_workers_never_send_the_same_email(
             "FOR UPDATE SKIP LOCKED is how PostgreSQL workers share the outbox; SQLite takes "
             "one writer at a time, and workers on several hosts need a database server anyway"
         )
-    mailbox = HeldMailbox(pause=0.02)
+    mailbox = SlowMailbox(held=True, pause=0.02)
     mailbox.release.set()
     recipients = [f"learner{n:02d}@example.org" for n in range(60)]
     with smtp_server(mailbox) as (_, port):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -11,6 +12,7 @@ import logging
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,6 +62,36 @@ class Mailbox:
         login = (auth_data.login.decode(), auth_data.password.decode())
         self.logins.append(login)
         return AuthResult(success=login == ("ada", "p@ss:w/rd%"), handled=False)
+
+
+@dataclass
+class SlowMailbox(Mailbox):
+    """A Mailbox taking ``pause`` per message, noting how many messages arrived at once; a
+    ``held`` one keeps every message waiting until the test sets ``release``."""
+
+    pause: float = 0.0
+    held: bool = False
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    in_flight: int = 0
+    most_in_flight: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.held:
+            self.release.set()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """Wait for the release and ``pause`` more, then store the message as Mailbox does."""
+        self.in_flight += 1  # aiosmtpd runs every session in one event loop: no lock needed
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            self.arrived.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(self.pause)
+            return await super().handle_DATA(server, session, envelope)
+        finally:
+            self.in_flight -= 1
 
 
 def free_port() -> int:
