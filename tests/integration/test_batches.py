@@ -85,7 +85,7 @@ def test_one_row_and_many_rows_are_stored_alike(app: Flask) -> None:
         insert_rows(User, many_users)
         db.session.commit()
         # As stored, in the database's own text, so a difference in encoding shows too.
-        stored = dict(
+        stored: dict[str, str] = dict(
             db.session.execute(
                 text(
                     "SELECT key, CAST(value AS TEXT) FROM settings WHERE key LIKE 'one%' "
