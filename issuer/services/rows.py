@@ -100,7 +100,7 @@ class RowReader:
     def read_raw(self, key: Any) -> tuple[Any, ...] | None:
         """Return the row unconverted (as the server sent it on PostgreSQL), or None.
 
-        Equal raw rows convert to equal values: callers compare them to keep caches current.
+        Equal raw rows convert to equal values: callers key their caches by them.
         """
         parameters = (self._bind(key) if self._bind else key,)
         try:
