@@ -150,7 +150,7 @@ def send_outbox() -> None:
         report = outbox.deliver_all_due(sender, mail_from=str(current_app.config["MAIL_FROM"]))
     finally:
         sender.close()
-    click.echo(_summary(report))
+    click.echo(str(report))
 
 
 @outbox_cli.command("work")
@@ -170,7 +170,7 @@ def work_outbox(poll: float) -> None:
     _checked_sender().close()  # a malformed ISSUER_SMTP_URL stops it now, not in every round
     click.echo(f"outbox worker: sending due e-mail, looking every {poll:g} s")
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    delivery.work(app, poll=poll, report=lambda report: click.echo(_summary(report)))
+    delivery.work(app, poll=poll, report=lambda report: click.echo(str(report)))
     click.echo("outbox worker: stopped")
 
 
@@ -179,7 +179,3 @@ def _checked_sender() -> MailSender:
         return sender_from_config(current_app.config)
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
-
-
-def _summary(report: outbox.DeliveryReport) -> str:
-    return f"sent {report.sent}, failed {report.failed}, waiting {report.remaining}"

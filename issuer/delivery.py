@@ -42,7 +42,7 @@ GATHER_SECONDS = 0.2
 
 
 def _log_report(report: DeliveryReport) -> None:
-    log.info("outbox: sent %d, failed %d, waiting %d", report.sent, report.failed, report.remaining)
+    log.info("outbox: %s", report)
 
 
 class DeliveryLoop:

@@ -242,11 +242,6 @@ def wording(badge_id: uuid.UUID, badge: str, issuer: str, issuer_id: uuid.UUID) 
     )
 
 
-def mark_queued() -> None:
-    """Note that this transaction queued e-mail, so that it is sent after the commit."""
-    db.session.info[outbox.QUEUED] = True
-
-
 @dataclass(frozen=True)
 class _Recipient:
     """What an award e-mail needs of its recipient's account."""

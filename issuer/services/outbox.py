@@ -72,6 +72,9 @@ class DeliveryReport:
     failed: int
     remaining: int
 
+    def __str__(self) -> str:
+        return f"sent {self.sent}, failed {self.failed}, waiting {self.remaining}"
+
 
 class Email(NamedTuple):
     """An e-mail to queue: one recipient, a subject, a plain-text and an optional HTML body."""
