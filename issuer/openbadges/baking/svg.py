@@ -117,10 +117,7 @@ def _svg_format(version: object) -> _SvgFormat:
 
 def _assertion_parts(payload: str) -> tuple[str, str | None]:
     """The verify attribute and CDATA body (None for a self-closing element) for a payload."""
-    if not payload:
-        raise BakingError("the badge payload is empty")
-    if _NOT_XML_CHAR.search(payload):
-        raise BakingError("the badge payload contains characters that XML cannot hold")
+    _check_xml_text(payload, "badge payload")
     if payload.lstrip().startswith("{"):
         try:
             assertion = json.loads(payload)
@@ -139,12 +136,17 @@ def _assertion_parts(payload: str) -> tuple[str, str | None]:
     raise BakingError("the badge payload is neither assertion JSON, a compact JWS nor a URL")
 
 
+def _check_xml_text(payload: str, what: str) -> None:
+    """Raise BakingError for a payload an SVG element cannot carry: empty, or not XML text."""
+    if not payload:
+        raise BakingError(f"the {what} is empty")
+    if _NOT_XML_CHAR.search(payload):
+        raise BakingError(f"the {what} contains characters that XML cannot hold")
+
+
 def _credential_parts(payload: str) -> tuple[str | None, str | None]:
     """The verify attribute (a VC-JWT) or the CDATA body (credential JSON) for an OB 3.0 payload."""
-    if not payload:
-        raise BakingError("the credential payload is empty")
-    if _NOT_XML_CHAR.search(payload):
-        raise BakingError("the credential payload contains characters that XML cannot hold")
+    _check_xml_text(payload, "credential payload")
     if payload.lstrip().startswith("{"):
         # Only well-formedness: what the credential says is for the verifier to judge.
         try:
